@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using PgBackup.Errors;
+using Serilog;
+using Serilog.Events;
+using Serilog.Extensions.Logging;
+
+namespace PgBackup.Cli.Hosting;
+
+/// <summary>
+/// The error contract of DESIGN.md in one place: a parse error or a <see cref="PgBackupException"/>
+/// becomes one "error: ..." line on stderr and its exit code; anything else exits 1 with the
+/// detail in the log file, never a stack trace on the terminal.
+/// </summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            var verb = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+            Console.Error.WriteLine($"error: {parse.Errors[0].Message.TrimEnd('.')}; run `pgbackup{verb} --help` for usage");
+            return (int)ErrorClass.Usage;
+        }
+        ConfigureLogging(parse);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Wraps a verb's body so every failure leaves through the error contract.</summary>
+    public static async Task<int> Guard(Func<Microsoft.Extensions.Logging.ILogger, CancellationToken, Task<int>> body, CancellationToken ct)
+    {
+        var logger = LoggerFactory.CreateLogger("pgbackup");
+        try
+        {
+            return await body(logger, ct).ConfigureAwait(false);
+        }
+        catch (PgBackupException e)
+        {
+            Log.Debug(e, "Failed");
+            Console.Error.WriteLine("error: " + e.Message);
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("error: interrupted; nothing partial was published, run the command again to retry");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            Log.Error(e, "Unexpected failure");
+            var where = Environment.GetEnvironmentVariable("PGBACKUP_LOG_FILE") is { Length: > 0 } f ? f : "the log (--log-file FILE)";
+            Console.Error.WriteLine($"error: unexpected failure ({e.GetType().Name}: {e.Message.Split('\n')[0]}); details in {where}; please report it");
+            return (int)ErrorClass.Unforeseen;
+        }
+    }
+
+    public static ILoggerFactory LoggerFactory { get; private set; } = new SerilogLoggerFactory();
+
+    private static void ConfigureLogging(ParseResult parse)
+    {
+        var level = parse.GetValue(GlobalOptions.Verbose) ? LogEventLevel.Information
+            : Environment.GetEnvironmentVariable("PGBACKUP_LOG_LEVEL")?.ToLowerInvariant() switch
+            {
+                "debug" => LogEventLevel.Debug,
+                "info" or "information" => LogEventLevel.Information,
+                "error" => LogEventLevel.Error,
+                _ => LogEventLevel.Warning,
+            };
+        var file = parse.GetValue(GlobalOptions.LogFile) ?? Environment.GetEnvironmentVariable("PGBACKUP_LOG_FILE");
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Debug()
+            .Enrich.FromLogContext()
+            // The terminal gets messages only; stack traces go to the log file.
+            .WriteTo.Console(restrictedToMinimumLevel: level, standardErrorFromLevel: LogEventLevel.Verbose,
+                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}");
+        if (!string.IsNullOrEmpty(file))
+        {
+            Environment.SetEnvironmentVariable("PGBACKUP_LOG_FILE", file);
+            config = config.WriteTo.File(file, outputTemplate: "{Timestamp:O} {Level:u3} {SourceContext} {Message:lj}{NewLine}{Exception}");
+        }
+        Log.Logger = config.CreateLogger();
+        LoggerFactory = new SerilogLoggerFactory(Log.Logger);
+    }
+}

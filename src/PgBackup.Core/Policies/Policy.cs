@@ -1,0 +1,64 @@
+namespace PgBackup.Policies;
+
+/// <summary>One cluster's backup policy, as loaded and validated from a YAML file.</summary>
+public sealed record Policy(
+    string Cluster,
+    string SourceFile,
+    PatroniSettings Patroni,
+    ConnectionSettings Connection,
+    RepositorySettings Repository,
+    SourceRules Source,
+    BackupSettings Backup,
+    ArchiveSettings Archive,
+    ScheduleSettings Schedules,
+    RetentionSettings Retention);
+
+/// <summary>Where the cluster API lives; the first URL that answers is used.</summary>
+public sealed record PatroniSettings(
+    IReadOnlyList<Uri> Urls,
+    string? Username,
+    Secret? Password,
+    string? CaFile,
+    TimeSpan Timeout);
+
+/// <summary>How PgBackup connects to members, for replication and for SQL probes.</summary>
+public sealed record ConnectionSettings(
+    string User,
+    Secret? Password,
+    string Database,
+    string SslMode,
+    string? SslRootCert,
+    TimeSpan ConnectTimeout);
+
+public enum RepositoryKind { Local, S3 }
+
+public sealed record RepositorySettings(
+    RepositoryKind Kind,
+    string? Path,
+    S3Settings? S3,
+    int CompressionLevel);
+
+public sealed record S3Settings(
+    string Bucket,
+    string Prefix,
+    string? Endpoint,
+    string Region,
+    bool ForcePathStyle,
+    bool S3Compatible,
+    Secret? AccessKey,
+    Secret? SecretKey,
+    string? ServerSideEncryption,
+    string? KmsKeyId);
+
+/// <summary>Which members may serve as the backup and WAL source (DESIGN.md "Choosing the source").</summary>
+public sealed record SourceRules(long MaxLagBytes, bool AllowLeader);
+
+public enum CompressionSite { Client, Server }
+
+public sealed record BackupSettings(CompressionSite Compression, int Retries);
+
+public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
+
+public sealed record ScheduleSettings(string? Full, string? Expire, string? Verify, string? Drill, string TimeZone);
+
+public sealed record RetentionSettings(int? FullCount, int? MaxAgeDays);

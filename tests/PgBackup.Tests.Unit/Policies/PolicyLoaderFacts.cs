@@ -1,0 +1,127 @@
+using PgBackup.Errors;
+using PgBackup.Policies;
+
+namespace PgBackup.Tests.Unit.Policies;
+
+public sealed class PolicyLoaderFacts
+{
+    private const string Minimal = """
+        cluster: main
+        patroni:
+          urls: [http://127.0.0.1:8008]
+        connection:
+          user: pgbackup
+        repository:
+          type: local
+          path: /var/backups/pg
+        """;
+
+    private static string RepoRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "PgBackup.sln"))) dir = Path.GetDirectoryName(dir)!;
+        return dir;
+    }
+
+    [Fact]
+    public void The_documented_example_loads_with_every_key()
+    {
+        Environment.SetEnvironmentVariable("PGBACKUP_PASSWORD", "x");
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "a");
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "s");
+        var p = PolicyLoader.Load(Path.Combine(RepoRoot(), "policies", "example.yaml"));
+        Assert.Equal("main", p.Cluster);
+        Assert.Equal(3, p.Patroni.Urls.Count);
+        Assert.Equal(RepositoryKind.S3, p.Repository.Kind);
+        Assert.Equal("pg-backups", p.Repository.S3!.Bucket);
+        Assert.Equal(16L << 20, p.Source.MaxLagBytes);
+        Assert.Equal("Europe/Berlin", p.Schedules.TimeZone);
+        Assert.Equal(7, p.Retention.FullCount);
+        Assert.Equal("pgbackup_main", p.Archive.SlotName);
+    }
+
+    [Fact]
+    public void Defaults_apply_to_a_minimal_policy()
+    {
+        var p = PolicyLoader.Parse("p.yaml", Minimal);
+        Assert.Equal(TimeSpan.FromSeconds(1), p.Archive.PartialInterval);
+        Assert.False(p.Source.AllowLeader);
+        Assert.Equal("prefer", p.Connection.SslMode);
+        Assert.Equal("/var/backups/pg", p.Repository.Path);
+        Assert.Equal(CompressionSite.Client, p.Backup.Compression);
+    }
+
+    [Fact]
+    public void A_misspelt_key_is_named_with_its_line()
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\nsource:\n  max_lagg: 1MB\n"));
+        Assert.Equal("p.yaml:10: source.max_lagg: unknown key; see policies/example.yaml for every key", e.Message);
+    }
+
+    [Fact]
+    public void An_inline_password_is_refused_with_the_alternatives()
+    {
+        var yaml = Minimal.Replace("  user: pgbackup", "  user: pgbackup\n  password: hunter2");
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", yaml));
+        Assert.StartsWith("p.yaml:6: connection.password: secrets are never written inline", e.Message);
+        Assert.DoesNotContain("hunter2", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_password_env_variable_is_named()
+    {
+        var yaml = Minimal.Replace("  user: pgbackup", "  user: pgbackup\n  password_env: PGBACKUP_TEST_UNSET_VARIABLE");
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", yaml));
+        Assert.Contains("PGBACKUP_TEST_UNSET_VARIABLE is not set", e.Message);
+    }
+
+    [Fact]
+    public void A_password_file_is_read_relative_to_the_policy_and_never_rendered()
+    {
+        var dir = Directory.CreateTempSubdirectory();
+        File.WriteAllText(Path.Combine(dir.FullName, "pw"), "s3cret\n");
+        var yaml = Minimal.Replace("  user: pgbackup", "  user: pgbackup\n  password_file: pw");
+        var p = PolicyLoader.Parse(Path.Combine(dir.FullName, "p.yaml"), yaml);
+        Assert.Equal("s3cret", p.Connection.Password!.Reveal());
+        Assert.DoesNotContain("s3cret", p.ToString());
+        dir.Delete(true);
+    }
+
+    [Theory]
+    [InlineData("source:\n  max_lag: lots", "p.yaml:10: source.max_lag: 'lots' is not a size")]
+    [InlineData("archive:\n  partial_interval: soon", "p.yaml:10: archive.partial_interval: 'soon' is not a duration")]
+    [InlineData("schedules:\n  full: every night", "p.yaml:10: schedules.full: 'every night' is not a cron expression")]
+    [InlineData("schedules:\n  timezone: Mars/Olympus", "p.yaml:10: schedules.timezone: 'Mars/Olympus' is not a known time zone")]
+    [InlineData("backup:\n  compression: gzip", "p.yaml:10: backup.compression: 'gzip' is not one of: client, server")]
+    public void Bad_values_name_file_line_and_key(string extra, string expected)
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\n" + extra + "\n"));
+        Assert.StartsWith(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_missing_section_is_named()
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", "cluster: x\n"));
+        Assert.Equal("p.yaml:1: patroni: required section is missing; see policies/example.yaml", e.Message);
+    }
+
+    [Fact]
+    public void Broken_yaml_is_reported_with_its_line()
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", "cluster: x\npatroni: [\n"));
+        Assert.StartsWith("p.yaml:", e.Message);
+        Assert.Contains("not valid YAML", e.Message);
+    }
+
+    [Theory]
+    [InlineData("16MB", 16L << 20)]
+    [InlineData("1GiB", 1L << 30)]
+    [InlineData("512kB", 512L << 10)]
+    [InlineData("1048576", 1048576)]
+    public void Sizes_parse_as_operators_write_them(string text, long bytes)
+    {
+        Assert.True(ByteSize.TryParse(text, out var parsed));
+        Assert.Equal(bytes, parsed);
+    }
+}

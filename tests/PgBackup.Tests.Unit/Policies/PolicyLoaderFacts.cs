@@ -16,20 +16,13 @@ public sealed class PolicyLoaderFacts
           path: /var/backups/pg
         """;
 
-    private static string RepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "PgBackup.sln"))) dir = Path.GetDirectoryName(dir)!;
-        return dir;
-    }
-
     [Fact]
     public void The_documented_example_loads_with_every_key()
     {
         Environment.SetEnvironmentVariable("PGBACKUP_PASSWORD", "x");
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "a");
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "s");
-        var p = PolicyLoader.Load(Path.Combine(RepoRoot(), "policies", "example.yaml"));
+        var p = PolicyLoader.Load(Path.Combine(TestData.RepoRoot(), "policies", "example.yaml"));
         Assert.Equal("main", p.Cluster);
         Assert.Equal(3, p.Patroni.Urls.Count);
         Assert.Equal(RepositoryKind.S3, p.Repository.Kind);

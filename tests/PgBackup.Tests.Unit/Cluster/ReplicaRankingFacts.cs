@@ -1,0 +1,120 @@
+using PgBackup.Cluster;
+using PgBackup.Errors;
+using PgBackup.Policies;
+
+namespace PgBackup.Tests.Unit.Cluster;
+
+/// <summary>Ranking on /cluster responses captured from the sandbox (see Samples/README.md).</summary>
+public sealed class ReplicaRankingFacts
+{
+    private static readonly SourceRules Default = new(16L << 20, AllowLeader: false);
+
+    private static RankingResult Rank(string sample, SourceRules? rules = null) =>
+        ReplicaRanking.Rank(Load(sample), rules ?? Default);
+
+    private static ClusterState Load(string sample) =>
+        PatroniClusterParser.Parse(TestData.Read("Cluster", "Samples", sample), new Uri("http://127.0.0.1:15410/"));
+
+    private static string Reason(RankingResult r, string member) => r.PassedOver.Single(p => p.Member.Name == member).Reason;
+
+    [Fact]
+    public void Healthy_cluster_offers_both_replicas_by_name_and_passes_over_the_leader()
+    {
+        var r = Rank("healthy.json");
+        Assert.Equal(["m1", "m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Contains("does not allow backing up from the leader", Reason(r, "m3"));
+    }
+
+    [Fact]
+    public void A_replica_lagging_past_the_limit_is_passed_over_with_its_lag()
+    {
+        var r = Rank("replica-lagging.json");
+        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("lag 55.2 MiB exceeds source.max_lag 16.0 MiB", Reason(r, "m1"));
+    }
+
+    [Fact]
+    public void A_larger_lag_limit_keeps_the_lagging_replica_but_ranks_it_last()
+    {
+        var r = Rank("replica-lagging.json", new SourceRules(1L << 30, false));
+        Assert.Equal(["m2", "m1"], r.Candidates.Select(c => c.Member.Name));
+    }
+
+    [Fact]
+    public void A_stopped_replica_is_passed_over_with_its_state()
+    {
+        var r = Rank("replica-stopped.json");
+        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("state is starting, not running", Reason(r, "m1"));
+    }
+
+    [Fact]
+    public void A_replica_tagged_nobackup_is_never_offered()
+    {
+        var r = Rank("nobackup-tag.json");
+        Assert.Equal(["m1"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("tagged nobackup", Reason(r, "m2"));
+    }
+
+    [Fact]
+    public void Async_replicas_come_before_the_sync_standby()
+    {
+        var r = Rank("sync-standby.json");
+        Assert.Equal(["m1", "m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.True(r.Candidates[1].Member.IsSyncStandby);
+    }
+
+    [Fact]
+    public void Unknown_lag_disqualifies_a_replica()
+    {
+        var r = Rank("lag-unknown.json");
+        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Contains("unknown", Reason(r, "m1"));
+    }
+
+    [Fact]
+    public void A_paused_cluster_still_ranks_and_says_it_is_paused()
+    {
+        var r = Rank("paused.json");
+        Assert.Equal(2, r.Candidates.Count);
+        Assert.Contains(r.Notes, n => n.Contains("paused"));
+    }
+
+    [Fact]
+    public void A_replica_on_an_old_timeline_is_passed_over()
+    {
+        var r = Rank("after-failover.json");
+        var leader = Load("after-failover.json").Leader!;
+        Assert.True(leader.Timeline > 1);
+        foreach (var c in r.Candidates) Assert.Equal(leader.Timeline, c.Member.Timeline);
+        var edited = Load("healthy.json");
+        var oldTimeline = edited with { Members = edited.Members.Select(m => m.Name == "m1" ? m with { Timeline = 0 } : m).ToList() };
+        var r2 = ReplicaRanking.Rank(oldTimeline, Default);
+        Assert.Equal("on timeline 0, the leader is on 1", Reason(r2, "m1"));
+    }
+
+    [Fact]
+    public void Only_the_leader_left_gives_no_candidate_unless_the_policy_allows_it()
+    {
+        Assert.Empty(Rank("only-leader.json").Candidates);
+        var allowed = Rank("only-leader.json", Default with { AllowLeader = true });
+        Assert.True(Assert.Single(allowed.Candidates).Member.IsLeader);
+    }
+
+    [Fact]
+    public void The_leader_is_the_last_resort_when_allowed()
+    {
+        var r = Rank("healthy.json", Default with { AllowLeader = true });
+        Assert.Equal(["m1", "m2", "m3"], r.Candidates.Select(c => c.Member.Name));
+    }
+
+    [Theory]
+    [InlineData("<html>502 Bad Gateway</html>")]
+    [InlineData("{\"state\": \"running\"}")]
+    [InlineData("{\"members\": [{\"role\": \"replica\"}]}")]
+    public void Garbage_from_the_API_is_a_source_error_naming_the_url(string body)
+    {
+        var e = Assert.Throws<SourceUnavailableException>(() => PatroniClusterParser.Parse(body, new Uri("http://127.0.0.1:15410/")));
+        Assert.Contains("http://127.0.0.1:15410/", e.Message);
+    }
+}

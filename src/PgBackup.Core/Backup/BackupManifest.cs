@@ -1,0 +1,72 @@
+using System.Text.Json.Serialization;
+
+namespace PgBackup.Backup;
+
+/// <summary>
+/// manifest.json of one backup (DESIGN.md "Repository format"). Written last: its presence is
+/// the only mark that a backup is complete, so everything a restore needs is listed here.
+/// </summary>
+public sealed record BackupManifest
+{
+    public const int CurrentFormat = 1;
+
+    public int FormatVersion { get; init; } = CurrentFormat;
+    public required string Id { get; init; }
+    public required string Cluster { get; init; }
+    public required string SystemIdentifier { get; init; }
+    public required int ServerVersionNum { get; init; }
+    public required string ToolVersion { get; init; }
+    public required BackupSource Source { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required DateTimeOffset EndTime { get; init; }
+    public required string StartLsn { get; init; }
+    public required string EndLsn { get; init; }
+    public required uint Timeline { get; init; }
+    public required string Compression { get; init; }
+    public required int CompressionLevel { get; init; }
+    public required int ChunkSize { get; init; }
+    /// <summary>Sum of the plain sizes of every file: what PGDATA will weigh after restore.</summary>
+    public required long DatabaseSize { get; init; }
+    /// <summary>Bytes the backup occupies in the repository (packs, WAL, PostgreSQL's manifest).</summary>
+    public required long StoredSize { get; init; }
+    public required IReadOnlyList<BackupTablespace> Tablespaces { get; init; }
+    public required IReadOnlyList<BackupFile> Files { get; init; }
+    public required IReadOnlyList<StoredObject> Packs { get; init; }
+    /// <summary>WAL from the start to the end LSN, so the backup restores on its own.</summary>
+    public required IReadOnlyList<BackupWalSegment> Wal { get; init; }
+    /// <summary>PostgreSQL's own backup_manifest, restored into PGDATA for pg_verifybackup.</summary>
+    public required StoredObject PostgresManifest { get; init; }
+}
+
+public sealed record BackupSource(string Member, string Host, int Port);
+
+public sealed record BackupTablespace(uint Oid, string Location);
+
+public enum BackupFileType { File, Directory, SymbolicLink }
+
+/// <param name="Tablespace">null for the main data directory, else the tablespace OID; then
+/// <paramref name="Path"/> is relative to the tablespace location.</param>
+/// <param name="Sha256">Hex SHA-256 of the plain content (files only).</param>
+public sealed record BackupFile(
+    uint? Tablespace,
+    string Path,
+    BackupFileType Type,
+    long Size,
+    int Mode,
+    DateTimeOffset ModifiedTime,
+    string? Sha256,
+    string? LinkTarget,
+    IReadOnlyList<ChunkLocation> Chunks);
+
+/// <summary>Where one compressed chunk of a file lives: an independent zstd frame inside a pack.</summary>
+public sealed record ChunkLocation(string Pack, long Offset, int StoredLength, int PlainLength);
+
+/// <summary>An object of the backup with its size and the SHA-256 of its stored bytes.</summary>
+public sealed record StoredObject(string Key, long Size, string Sha256);
+
+public sealed record BackupWalSegment(string Name, string Key, long Size, string Sha256);
+
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BackupManifest))]
+internal sealed partial class BackupManifestJson : JsonSerializerContext;

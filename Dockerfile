@@ -10,9 +10,13 @@ COPY src/ src/
 RUN dotnet publish src/PgBackup.Cli/PgBackup.Cli.csproj -c Release -o /app --no-self-contained
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# PostgreSQL binaries serve `restore --start` and `drill`; the Debian 12 base carries PostgreSQL 15.
+# PostgreSQL binaries serve `restore --start` and `drill`; they must match the cluster's major
+# version, so they come from the PGDG repository whatever the base image's own default is.
+ARG PG_MAJOR=15
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 \
+ && apt-get install -y --no-install-recommends postgresql-common ca-certificates \
+ && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+ && apt-get install -y --no-install-recommends postgresql-${PG_MAJOR} \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app /opt/pgbackup
 RUN ln -s /opt/pgbackup/pgbackup /usr/local/bin/pgbackup

@@ -19,6 +19,7 @@ public sealed class ReplicationStream : IAsyncDisposable
     private Task _statusLoop = Task.CompletedTask;
     private ulong _written, _flushed, _applied;
     private bool _ended;
+    private TimelineEndedMessage? _endedBeforeStart;
 
     private ReplicationStream(ReplicationConnector connector) => _connector = connector;
 
@@ -27,8 +28,18 @@ public sealed class ReplicationStream : IAsyncDisposable
         connector.BeginCommand("START_REPLICATION");
         var slot = slotName is null ? "" : $"SLOT {slotName} ";
         await connector.SendQueryAsync(string.Create(CultureInfo.InvariantCulture, $"START_REPLICATION {slot}PHYSICAL {start} TIMELINE {timeline}"), ct).ConfigureAwait(false);
-        await connector.ExpectAsync(BackendMessageCode.CopyBothResponse, ct).ConfigureAwait(false);
         var stream = new ReplicationStream(connector);
+        var header = await connector.ReadHeaderAsync(ct).ConfigureAwait(false);
+        if (header.Code == BackendMessageCode.RowDescription)
+        {
+            // Started exactly at the end of a historic timeline: the server skips streaming and names the next one.
+            connector.PushBack(header);
+            stream._ended = true;
+            stream._endedBeforeStart = await stream.ReadNextTimelineAsync(ct).ConfigureAwait(false);
+            return stream;
+        }
+        connector.PushBack(header);
+        await connector.ExpectAsync(BackendMessageCode.CopyBothResponse, ct).ConfigureAwait(false);
         stream._statusLoop = stream.SendStatusPeriodicallyAsync(connector.Settings.StatusInterval);
         return stream;
     }
@@ -40,6 +51,11 @@ public sealed class ReplicationStream : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReplicationMessage> ReadAsync(CancellationToken ct)
     {
+        if (_endedBeforeStart is { } endedBeforeStart)
+        {
+            _endedBeforeStart = null;
+            return endedBeforeStart;
+        }
         if (_ended)
             throw new InvalidOperationException("the replication stream has ended");
         while (true)
@@ -108,6 +124,12 @@ public sealed class ReplicationStream : IAsyncDisposable
         await StopStatusLoopAsync().ConfigureAwait(false);
         _ended = true;
         await _connector.SendCopyDoneAsync(ct).ConfigureAwait(false);
+        return await ReadNextTimelineAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the next_tli/next_tli_startpos result set and the end of the command.</summary>
+    private async ValueTask<TimelineEndedMessage> ReadNextTimelineAsync(CancellationToken ct)
+    {
         var header = await _connector.ReadHeaderAsync(ct).ConfigureAwait(false);
         _connector.PushBack(header);
         if (header.Code != BackendMessageCode.RowDescription)

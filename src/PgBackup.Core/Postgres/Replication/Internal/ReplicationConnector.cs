@@ -130,13 +130,21 @@ internal sealed partial class ReplicationConnector : IAsyncDisposable
         return await ReadPayloadAsync(header.PayloadLength, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Reads a RowDescription and its DataRows; the message after them stays unread.</summary>
+    /// <summary>
+    /// Reads a RowDescription, its DataRows and the CommandComplete that closes a result set in the
+    /// middle of a command (BASE_BACKUP sends three); any other message after the rows stays unread.
+    /// </summary>
     public async ValueTask<ResultSet> ReadResultSetAsync(CancellationToken ct)
     {
         var result = ResultSet.FromRowDescription((await ExpectAsync(BackendMessageCode.RowDescription, ct).ConfigureAwait(false)).Span);
         while (true)
         {
             var header = await ReadHeaderAsync(ct).ConfigureAwait(false);
+            if (header.Code == BackendMessageCode.CommandComplete)
+            {
+                await SkipPayloadAsync(header.PayloadLength, ct).ConfigureAwait(false);
+                return result;
+            }
             if (header.Code != BackendMessageCode.DataRow)
             {
                 PushBack(header);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace PgBackup.Postgres.Replication.Internal;
 
@@ -23,6 +24,7 @@ internal sealed class ReadBuffer(Stream stream, int initialSize = 64 * 1024)
     private int Buffered => _end - _start;
 
     /// <summary>Reads a message's type byte and length; returns the payload length (without the length field).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<BackendMessageHeader> ReadHeaderAsync(CancellationToken ct)
     {
         await EnsureAsync(5, ct).ConfigureAwait(false);
@@ -35,6 +37,7 @@ internal sealed class ReadBuffer(Stream stream, int initialSize = 64 * 1024)
     }
 
     /// <summary>Reads a whole payload into the buffer; the memory is valid until the next read.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>> ReadPayloadAsync(int length, CancellationToken ct)
     {
         await EnsureAsync(length, ct).ConfigureAwait(false);
@@ -48,6 +51,7 @@ internal sealed class ReadBuffer(Stream stream, int initialSize = 64 * 1024)
     /// than what remains of the current message): first what is buffered, then straight from the
     /// stream into the destination, so big reads skip our buffer entirely.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadPayloadChunkAsync(Memory<byte> destination, CancellationToken ct)
     {
         if (destination.IsEmpty)
@@ -90,6 +94,7 @@ internal sealed class ReadBuffer(Stream stream, int initialSize = 64 * 1024)
     /// <summary>True if bytes the server sent are already buffered (must be false before switching to TLS).</summary>
     public bool HasBufferedData => Buffered > 0;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask EnsureAsync(int count, CancellationToken ct)
     {
         if (Buffered >= count)
@@ -118,6 +123,7 @@ internal sealed class ReadBuffer(Stream stream, int initialSize = 64 * 1024)
         Debug.Assert(Buffered >= count);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadTransportAsync(Memory<byte> destination, CancellationToken ct)
     {
         int read;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using PgBackup.Errors;
 
 namespace PgBackup.Postgres.Replication.Internal;
@@ -50,6 +51,7 @@ internal sealed partial class ReplicationConnector : IAsyncDisposable
     }
 
     /// <summary>Reads the next message header, handling notices, parameter changes and errors on the way.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<BackendMessageHeader> ReadHeaderAsync(CancellationToken ct)
     {
         if (_pushedBack is { } pushed)
@@ -85,6 +87,7 @@ internal sealed partial class ReplicationConnector : IAsyncDisposable
     /// <summary>Makes the next <see cref="ReadHeaderAsync"/> return <paramref name="header"/> again (its payload is still unread).</summary>
     public void PushBack(BackendMessageHeader header) => _pushedBack = header;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>> ReadPayloadAsync(int length, CancellationToken ct)
     {
         try
@@ -97,6 +100,7 @@ internal sealed partial class ReplicationConnector : IAsyncDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadPayloadChunkAsync(Memory<byte> destination, CancellationToken ct)
     {
         try

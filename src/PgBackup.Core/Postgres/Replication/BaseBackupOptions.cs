@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace PgBackup.Postgres.Replication;
+
+/// <summary>Options of BASE_BACKUP in PostgreSQL 15's parenthesized syntax.</summary>
+public sealed record BaseBackupOptions
+{
+    public string Label { get; init; } = "pgbackup";
+
+    /// <summary>Ask for tablespace sizes and 'p' progress messages (costs the server one extra directory walk).</summary>
+    public bool Progress { get; init; } = true;
+
+    /// <summary>CHECKPOINT 'fast': do not wait for a spread checkpoint (on a standby: a restartpoint).</summary>
+    public bool FastCheckpoint { get; init; } = true;
+
+    /// <summary>WAIT: wait for the WAL of the backup to be archived. We stream the WAL ourselves, so off.</summary>
+    public bool WaitForWalArchive { get; init; }
+
+    public bool Manifest { get; init; } = true;
+
+    /// <summary>MANIFEST_CHECKSUMS: NONE, CRC32C, SHA224, SHA256, SHA384 or SHA512.</summary>
+    public string ManifestChecksums { get; init; } = "SHA256";
+
+    /// <summary>Server-side compression, e.g. "zstd"; null sends plain tar.</summary>
+    public string? Compression { get; init; }
+
+    /// <summary>COMPRESSION_DETAIL, e.g. "level=3,workers=2".</summary>
+    public string? CompressionDetail { get; init; }
+
+    /// <summary>MAX_RATE in kB/s (32..1048576); null for unthrottled.</summary>
+    public int? MaxRateKiBPerSecond { get; init; }
+
+    /// <summary>TABLESPACE_MAP: put tablespace symlinks into a tablespace_map file instead of the tar.</summary>
+    public bool TablespaceMap { get; init; } = true;
+
+    internal string ToCommand()
+    {
+        var options = new List<string>
+        {
+            "LABEL " + Literal(Label),
+            "CHECKPOINT " + Literal(FastCheckpoint ? "fast" : "spread"),
+            "WAIT " + (WaitForWalArchive ? "true" : "false"),
+            "MANIFEST " + Literal(Manifest ? "yes" : "no"),
+        };
+        if (Progress)
+            options.Add("PROGRESS");
+        if (Manifest)
+            options.Add("MANIFEST_CHECKSUMS " + Literal(ManifestChecksums));
+        if (Compression is not null)
+            options.Add("COMPRESSION " + Literal(Compression));
+        if (CompressionDetail is not null)
+            options.Add("COMPRESSION_DETAIL " + Literal(CompressionDetail));
+        if (MaxRateKiBPerSecond is { } rate)
+            options.Add("MAX_RATE " + rate.ToString(CultureInfo.InvariantCulture));
+        if (TablespaceMap)
+            options.Add("TABLESPACE_MAP");
+        return $"BASE_BACKUP ({string.Join(", ", options)})";
+    }
+
+    /// <summary>A SQL string literal: quotes doubled, so no label can end the literal early.</summary>
+    private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+}

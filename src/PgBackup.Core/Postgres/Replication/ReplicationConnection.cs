@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+using PgBackup.Errors;
+using PgBackup.Postgres.Replication.Internal;
+
+namespace PgBackup.Postgres.Replication;
+
+/// <summary>
+/// A physical replication connection (replication=true): the commands pgbackup needs, one at a
+/// time. Every failure is a one-line <see cref="PgBackupException"/>: <see cref="SourceUnavailableException"/>
+/// while connecting, <see cref="OperationFailedException"/> afterwards (with the server's
+/// <see cref="PostgresServerError"/> as inner exception when the server reported it).
+/// </summary>
+public sealed partial class ReplicationConnection : IAsyncDisposable
+{
+    private readonly ReplicationConnector _connector;
+
+    private ReplicationConnection(ReplicationConnector connector) => _connector = connector;
+
+    public ReplicationConnectionSettings Settings => _connector.Settings;
+
+    public static async Task<ReplicationConnection> OpenAsync(ReplicationConnectionSettings settings, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new ReplicationConnection(await ReplicationConnector.OpenAsync(settings, ct).ConfigureAwait(false));
+    }
+
+    public async Task<IdentifySystemResult> IdentifySystemAsync(CancellationToken ct)
+    {
+        var (rs, row) = await QuerySingleRowAsync("IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", ct).ConfigureAwait(false);
+        return new IdentifySystemResult(
+            rs.RequiredText(row, "systemid"),
+            checked((uint)rs.Int64(row, "timeline")!.Value),
+            rs.Lsn(row, "xlogpos") ?? Lsn.Invalid,
+            rs.Text(row, "dbname"));
+    }
+
+    /// <summary>SHOW works in replication mode; the value comes as SHOW prints it (see <see cref="ServerSetting.ParseBytes"/>).</summary>
+    public async Task<string> ShowAsync(string name, CancellationToken ct)
+    {
+        if (!SettingName().IsMatch(name))
+            throw new ArgumentException($"'{name}' is not a setting name", nameof(name));
+        var (rs, row) = await QuerySingleRowAsync("SHOW", "SHOW " + name, ct).ConfigureAwait(false);
+        return rs.RequiredText(row, rs.ColumnNames[0]);
+    }
+
+    public async Task<TimelineHistoryFile> TimelineHistoryAsync(uint timeline, CancellationToken ct)
+    {
+        var (rs, row) = await QuerySingleRowAsync("TIMELINE_HISTORY", $"TIMELINE_HISTORY {timeline}", ct).ConfigureAwait(false);
+        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), rs.Bytes(row, "content") ?? []);
+    }
+
+    /// <summary>
+    /// Creates a physical slot and returns it as read back: on a standby CREATE reports 0/0 even with
+    /// RESERVE_WAL, while the slot really starts at the last restartpoint's redo LSN.
+    /// </summary>
+    public async Task<ReplicationSlotInfo> CreatePhysicalSlotAsync(string name, bool reserveWal, CancellationToken ct)
+    {
+        ValidateSlotName(name);
+        await _connector.QueryAsync("CREATE_REPLICATION_SLOT",
+            $"CREATE_REPLICATION_SLOT {name} PHYSICAL (RESERVE_WAL {(reserveWal ? "true" : "false")})", ct).ConfigureAwait(false);
+        return await ReadReplicationSlotAsync(name, ct).ConfigureAwait(false)
+            ?? throw new OperationFailedException($"replication slot \"{name}\" vanished on {Settings.Endpoint} right after it was created");
+    }
+
+    /// <summary>Drops a slot; with <paramref name="wait"/> it waits for a walsender still using it instead of failing.</summary>
+    public async Task DropReplicationSlotAsync(string name, bool wait, CancellationToken ct)
+    {
+        ValidateSlotName(name);
+        await _connector.QueryAsync("DROP_REPLICATION_SLOT", $"DROP_REPLICATION_SLOT {name}{(wait ? " WAIT" : "")}", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>READ_REPLICATION_SLOT (PostgreSQL 15+); null if there is no such slot.</summary>
+    public async Task<ReplicationSlotInfo?> ReadReplicationSlotAsync(string name, CancellationToken ct)
+    {
+        ValidateSlotName(name);
+        var (rs, row) = await QuerySingleRowAsync("READ_REPLICATION_SLOT", $"READ_REPLICATION_SLOT {name}", ct).ConfigureAwait(false);
+        var slotType = rs.Text(row, "slot_type");
+        if (slotType is null)
+            return null; // the server answers one all-NULL row for a missing slot
+        return new ReplicationSlotInfo(name, slotType, rs.Lsn(row, "restart_lsn"), rs.Int64(row, "restart_tli") is { } tli ? checked((uint)tli) : null);
+    }
+
+    /// <summary>Starts BASE_BACKUP; read the archives from the returned stream before using this connection again.</summary>
+    public Task<BaseBackupStream> StartBaseBackupAsync(BaseBackupOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return BaseBackupStream.StartAsync(_connector, options, ct);
+    }
+
+    /// <summary>
+    /// Starts physical streaming at <paramref name="start"/> on <paramref name="timeline"/>, through
+    /// <paramref name="slotName"/> if given. Works on a standby too (cascading replication).
+    /// </summary>
+    public Task<ReplicationStream> StartReplicationAsync(string? slotName, Lsn start, uint timeline, CancellationToken ct)
+    {
+        if (slotName is not null)
+            ValidateSlotName(slotName);
+        return ReplicationStream.StartAsync(_connector, slotName, start, timeline, ct);
+    }
+
+    public ValueTask DisposeAsync() => _connector.DisposeAsync();
+
+    private async Task<(ResultSet, byte[]?[])> QuerySingleRowAsync(string command, string sql, CancellationToken ct)
+    {
+        var rs = await _connector.QueryAsync(command, sql, ct).ConfigureAwait(false);
+        try
+        {
+            return rs is null ? throw new ProtocolViolationException($"{command} returned no result") : (rs, rs.SingleRow(command));
+        }
+        catch (ProtocolViolationException e)
+        {
+            throw _connector.Failure(e);
+        }
+    }
+
+    private static void ValidateSlotName(string name)
+    {
+        // The server's own rule (ReplicationSlotValidateName); it also keeps names safe to splice into commands.
+        if (!SlotName().IsMatch(name))
+            throw new UsageException($"'{name}' is not a valid replication slot name: use 1-63 characters of a-z, 0-9 and _");
+    }
+
+    [GeneratedRegex("^[a-z0-9_]{1,63}$")]
+    private static partial Regex SlotName();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.]*$")]
+    private static partial Regex SettingName();
+}

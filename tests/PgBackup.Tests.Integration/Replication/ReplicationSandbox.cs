@@ -1,0 +1,90 @@
+using Npgsql;
+using PgBackup.Postgres.Replication;
+using PgBackup.Tests.Integration.Sandbox;
+using SslMode = PgBackup.Postgres.Replication.SslMode;
+
+namespace PgBackup.Tests.Integration.Replication;
+
+/// <summary>
+/// The sandbox as replication tests see it: which port is the leader and which a replica (asked
+/// of PostgreSQL itself with pg_is_in_recovery(), not of Patroni), and settings to reach them.
+/// </summary>
+public sealed class ReplicationSandbox(SandboxFixture fixture)
+{
+    private (int Leader, int Replica)? _roles;
+
+    public SandboxEndpoints Endpoints => fixture.Endpoints;
+
+    public async Task<int> LeaderPortAsync() => (await RolesAsync()).Leader;
+
+    public async Task<int> ReplicaPortAsync() => (await RolesAsync()).Replica;
+
+    public ReplicationConnectionSettings Settings(int port, string? user = null, string? password = null, SslMode sslMode = SslMode.Disable) => new()
+    {
+        Host = "127.0.0.1",
+        Port = port,
+        User = user ?? Endpoints.ReplicationUser,
+        Password = user is null ? Endpoints.ReplicationPassword : password,
+        ApplicationName = "pgbackup-tests",
+        SslMode = sslMode,
+    };
+
+    public async Task<ReplicationConnection> OpenReplicaAsync() =>
+        await ReplicationConnection.OpenAsync(Settings(await ReplicaPortAsync()), CancellationToken.None);
+
+    /// <summary>An ordinary SQL connection as the superuser.</summary>
+    public async Task<NpgsqlConnection> SqlAsync(int port)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = port,
+            Username = Endpoints.Superuser,
+            Password = Endpoints.SuperuserPassword,
+            Database = "postgres",
+            Pooling = false,
+        }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public async Task<T> ScalarAsync<T>(int port, string sql)
+    {
+        await using var connection = await SqlAsync(port);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(int port, string sql)
+    {
+        await using var connection = await SqlAsync(port);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static string UniqueName(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 63)];
+
+    private async Task<(int Leader, int Replica)> RolesAsync()
+    {
+        if (_roles is { } known)
+            return known;
+        int? leader = null, replica = null;
+        foreach (var port in Endpoints.PgPorts)
+        {
+            try
+            {
+                if (await ScalarAsync<bool>(port, "SELECT pg_is_in_recovery()"))
+                    replica ??= port;
+                else
+                    leader ??= port;
+            }
+            catch (NpgsqlException)
+            {
+                // a member that is down is neither
+            }
+        }
+        _roles = (leader ?? throw new InvalidOperationException("no sandbox member is a leader"),
+                  replica ?? throw new InvalidOperationException("no sandbox member is a replica"));
+        return _roles.Value;
+    }
+}

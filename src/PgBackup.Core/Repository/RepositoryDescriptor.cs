@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PgBackup.Errors;
+using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Storage;
+
+namespace PgBackup.Repository;
+
+/// <summary>
+/// repo.json: what a repository holds and how it is written, checked before anything else is read
+/// or written so one cluster never mixes its backups or WAL into another's.
+/// </summary>
+public sealed record RepositoryDescriptor
+{
+    /// <summary>The repository format this code reads and writes (DESIGN.md, "Repository format").</summary>
+    public const int CurrentFormatVersion = 1;
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+
+    /// <summary>PostgreSQL's database system identifier (IDENTIFY_SYSTEM), as text: it is a 64-bit unsigned number.</summary>
+    public required string SystemIdentifier { get; init; }
+
+    public required int PgMajor { get; init; }
+
+    public string Compression { get; init; } = RepositoryCodec.Name;
+
+    public required int ChunkSize { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Proof of the encryption key (a later issue); null while the repository is not encrypted.</summary>
+    public string? KeyCheck { get; init; }
+
+    /// <summary>The repository's repo.json, or null for a repository that does not exist yet.</summary>
+    /// <exception cref="RepositoryException">repo.json is unreadable or of an unknown format version.</exception>
+    public static async Task<RepositoryDescriptor?> ReadAsync(IObjectStore store, RepositoryLayout layout, CancellationToken ct = default)
+    {
+        RepositoryDescriptor? found;
+        try
+        {
+            await using var stream = await store.OpenReadAsync(layout.Descriptor, ct).ConfigureAwait(false);
+            found = await JsonSerializer.DeserializeAsync(stream, RepositoryJsonContext.Default.RepositoryDescriptor, ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+        catch (JsonException e)
+        {
+            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} is not valid ({e.Message}): restore it from a copy or point the policy at the right repository", e);
+        }
+        if (found is null || found.FormatVersion != CurrentFormatVersion)
+            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} has repository format {found?.FormatVersion.ToString() ?? "null"}, this pgbackup reads format {CurrentFormatVersion}: use a pgbackup version that matches the repository");
+        return found;
+    }
+
+    /// <summary>
+    /// Returns the repository's descriptor, writing <paramref name="expected"/> if there is none yet;
+    /// fails if the repository belongs to another system or PostgreSQL major version.
+    /// </summary>
+    public static async Task<RepositoryDescriptor> OpenOrCreateAsync(IObjectStore store, RepositoryLayout layout, RepositoryDescriptor expected, CancellationToken ct = default)
+    {
+        if (await ReadAsync(store, layout, ct).ConfigureAwait(false) is not { } found)
+        {
+            await store.PutAsync(layout.Descriptor, JsonSerializer.SerializeToUtf8Bytes(expected, RepositoryJsonContext.Default.RepositoryDescriptor), ct).ConfigureAwait(false);
+            return expected;
+        }
+        if (found.SystemIdentifier != expected.SystemIdentifier)
+            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} belongs to database system {found.SystemIdentifier}, but cluster '{layout.Cluster}' is system {expected.SystemIdentifier}: use another cluster name or repository for a new cluster");
+        if (found.PgMajor != expected.PgMajor)
+            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} holds PostgreSQL {found.PgMajor} backups, but the cluster runs PostgreSQL {expected.PgMajor}: after a major upgrade, start a new repository or cluster name");
+        return found;
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(RepositoryDescriptor))]
+internal sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -33,7 +33,7 @@ public sealed class SourceUnavailableException(string message, Exception? inner 
     : PgBackupException(ErrorClass.SourceUnavailable, message, inner);
 
 /// <summary>The repository cannot be reached or is inconsistent. Exit code 4.</summary>
-public sealed class RepositoryException(string message, Exception? inner = null)
+public class RepositoryException(string message, Exception? inner = null)
     : PgBackupException(ErrorClass.RepositoryUnavailable, message, inner);
 
 /// <summary>A backup, archive or restore operation failed part-way. Exit code 5.</summary>

@@ -75,7 +75,17 @@ resolve_run_dir() {
 # Process helpers
 # ---------------------------------------------------------------------------------------------
 alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-pidfile_pid() { [[ -f "$1" ]] && cat "$1" || true; }
+# The pid recorded in file $1, only if that process still runs with this sandbox's directories
+# on its command line (a stale pid file must never make us signal an unrelated process).
+pidfile_pid() {
+  local pid args
+  [[ -f "$1" ]] || return 0
+  pid="$(head -1 "$1" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  args="$(ps -o args= -p "$pid" 2>/dev/null || true)"
+  [[ "$args" == *"$STATE/"* || ( -n "${RUN:-}" && "$args" == *"$RUN/"* ) ]] && echo "$pid"
+  return 0
+}
 
 # PIDs whose command line contains the fixed string $1 (never this script itself).
 pids_matching() {
@@ -93,17 +103,18 @@ descendants() {
   done
 }
 
-# stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL.
-stop_pid() {
-  local pid="$1" secs="$2" sig="${3:-TERM}" i
-  alive "$pid" || return 0
-  kill -"$sig" "$pid" 2>/dev/null || true
+# stop_pids SECONDS SIGNAL PID...: signal them all, wait for all, SIGKILL what is left.
+stop_pids() {
+  local secs="$1" sig="$2" i pid left; shift 2
+  for pid in "$@"; do alive "$pid" && kill -"$sig" "$pid" 2>/dev/null || true; done
   for ((i = 0; i < secs * 10; i++)); do
-    alive "$pid" || return 0
+    left=""
+    for pid in "$@"; do alive "$pid" && left+=" $pid"; done
+    [[ -z "$left" ]] && return 0
     sleep 0.1
   done
-  log "pid $pid did not stop after ${secs}s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
+  log "pid(s)$left did not stop after ${secs}s; killing them"
+  kill -KILL $left 2>/dev/null || true
   sleep 0.2
 }
 
@@ -192,8 +203,8 @@ EOF
   local i name nobackup
   for i in "${!MEMBERS[@]}"; do
     name="${MEMBERS[$i]}"
-    nobackup=false
-    [[ ",${PGBACKUP_SANDBOX_NOBACKUP:-}," == *",$name,"* ]] && nobackup=true
+    nobackup=""   # written only when set, as a real deployment would: absent otherwise
+    [[ ",${PGBACKUP_SANDBOX_NOBACKUP:-}," == *",$name,"* ]] && nobackup="  nobackup: true"
     as_postgres mkdir -p "$RUN/$name"
     as_postgres chmod 0700 "$RUN/$name"
     [[ -f "$RUN/$name/patroni.yml" ]] && continue   # keep edits (tags) across a second `up`
@@ -263,7 +274,7 @@ tags:
   noloadbalance: false
   clonefrom: false
   nosync: false
-  nobackup: $nobackup
+$nobackup
 EOF
     as_postgres chmod 0600 "$RUN/$name/patroni.yml.tmp"
     as_postgres mv "$RUN/$name/patroni.yml.tmp" "$RUN/$name/patroni.yml"
@@ -423,24 +434,17 @@ cmd_down() {
   fi
   resolve_run_dir
   # Patroni first: on SIGTERM it shuts its PostgreSQL down cleanly.
-  for name in "${MEMBERS[@]}"; do
-    pid="$(pidfile_pid "$STATE/pids/patroni-$name.pid")"
-    alive "$pid" && kill -TERM "$pid" 2>/dev/null || true
-  done
-  for name in "${MEMBERS[@]}"; do
-    stop_pid "$(pidfile_pid "$STATE/pids/patroni-$name.pid")" 30
-  done
+  stop_pids 30 TERM $(for name in "${MEMBERS[@]}"; do pidfile_pid "$STATE/pids/patroni-$name.pid"; done)
   # Then any postmaster still running (Patroni killed, or orphaned): fast shutdown, then kill.
   for name in "${MEMBERS[@]}"; do
-    [[ -f "$RUN/$name/data/postmaster.pid" ]] || continue
-    pm="$(head -1 "$RUN/$name/data/postmaster.pid" 2>/dev/null || true)"
-    [[ "$pm" =~ ^[0-9]+$ ]] && alive "$pm" || continue
+    pm="$(pidfile_pid "$RUN/$name/data/postmaster.pid")"
+    alive "$pm" || continue
     kids="$(descendants "$pm")"
-    stop_pid "$pm" 20 INT
+    stop_pids 20 INT "$pm"
     for pid in $kids; do kill -KILL "$pid" 2>/dev/null || true; done
   done
-  stop_pid "$(pidfile_pid "$STATE/pids/etcd.pid")" 15
-  stop_pid "$(pidfile_pid "$STATE/pids/s3rver.pid")" 15
+  # etcd and s3rver last (Patroni needed etcd to hand its leader key back); both take ~2 s.
+  stop_pids 15 TERM "$(pidfile_pid "$STATE/pids/etcd.pid")" "$(pidfile_pid "$STATE/pids/s3rver.pid")"
   # Fallback: anything whose command line names this sandbox's directories.
   for pid in $(pids_matching "$RUN/") $(pids_matching "$STATE/"); do
     log "killing leftover pid $pid: $(ps -o args= -p "$pid" 2>/dev/null || true)"
@@ -497,8 +501,8 @@ cmd_failover() {
   resolve_run_dir
   local leader pm new
   leader="$(leader_name)" || die "no leader to fail"
-  pm="$(as_postgres head -1 "$RUN/$leader/data/postmaster.pid")" || die "no postmaster.pid for $leader"
-  [[ "$pm" =~ ^[0-9]+$ ]] && alive "$pm" || die "postmaster of $leader (pid $pm) is not running"
+  pm="$(pidfile_pid "$RUN/$leader/data/postmaster.pid")"
+  alive "$pm" || die "the postmaster of $leader is not running (no live pid in $RUN/$leader/data/postmaster.pid)"
   log "kill -9 postmaster of leader $leader (pid $pm)"
   kill -KILL "$pm"
   wait_until "$TIMEOUT" "a new leader (not $leader)" leader_is_not "$leader"

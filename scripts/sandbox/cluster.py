@@ -57,8 +57,10 @@ def main():
                 problems.append(f"{m['name']} lag {m.get('lag')}")
             else:
                 ok += 1
+        if len(members) < want:
+            problems.append(f"{want - len(members)} member(s) missing from /cluster")
         if ok != want - 1:
-            print(f"{ok}/{want - 1} replicas healthy: " + ", ".join(problems or [f"{len(members)} members"]))
+            print(f"{ok}/{want - 1} replicas healthy: " + ", ".join(problems))
             return 1
         print(f"leader {leader['name']} (timeline {tl}), {ok} replicas running")
         return 0

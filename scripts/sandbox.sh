@@ -390,6 +390,12 @@ SANDBOX_PG_BIN=$PG_BIN
 EOF
   chmod 0600 "$STATE/endpoints.env.tmp"
   mv "$STATE/endpoints.env.tmp" "$STATE/endpoints.env"
+  # Secret files for policies/sandbox.yaml (password_file / access_key_file): never inline.
+  install -d -m 0700 "$STATE/secrets"
+  (umask 077
+   printf '%s\n' "$BACKUP_PASSWORD" >"$STATE/secrets/pgbackup-password"
+   printf '%s\n' S3RVER >"$STATE/secrets/s3-access-key"
+   printf '%s\n' S3RVER >"$STATE/secrets/s3-secret-key")
 }
 
 print_endpoints() {

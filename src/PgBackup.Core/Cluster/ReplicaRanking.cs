@@ -49,7 +49,7 @@ public static class ReplicaRanking
         if (leader is not null)
         {
             if (!rules.AllowLeader)
-                passed.Add(new PassedOver(leader, "leader: the policy does not allow backing up from the leader (source.allow_leader)"));
+                passed.Add(new PassedOver(leader, "leader (source.allow_leader is off)"));
             else if (!leader.IsRunning)
                 passed.Add(new PassedOver(leader, $"leader is {leader.State}"));
             else if (leader.HasTag(NoBackupTag))

@@ -21,55 +21,58 @@ public sealed class ReplicaRankingFacts
     public void Healthy_cluster_offers_both_replicas_by_name_and_passes_over_the_leader()
     {
         var r = Rank("healthy.json");
-        Assert.Equal(["m1", "m2"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Contains("does not allow backing up from the leader", Reason(r, "m3"));
+        Assert.Equal(["m2", "m3"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("leader (source.allow_leader is off)", Reason(r, "m1"));
     }
 
     [Fact]
     public void A_replica_lagging_past_the_limit_is_passed_over_with_its_lag()
     {
         var r = Rank("replica-lagging.json");
-        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Equal("lag 55.2 MiB exceeds source.max_lag 16.0 MiB", Reason(r, "m1"));
+        Assert.Equal(["m3"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("lag 55.2 MiB exceeds source.max_lag 16.0 MiB", Reason(r, "m2"));
     }
 
     [Fact]
     public void A_larger_lag_limit_keeps_the_lagging_replica_but_ranks_it_last()
     {
         var r = Rank("replica-lagging.json", new SourceRules(1L << 30, false));
-        Assert.Equal(["m2", "m1"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal(["m3", "m2"], r.Candidates.Select(c => c.Member.Name));
     }
 
     [Fact]
     public void A_stopped_replica_is_passed_over_with_its_state()
     {
         var r = Rank("replica-stopped.json");
-        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Equal("state is starting, not running", Reason(r, "m1"));
+        Assert.Equal(["m3"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("state is stopped, not running", Reason(r, "m2"));
     }
 
     [Fact]
     public void A_replica_tagged_nobackup_is_never_offered()
     {
         var r = Rank("nobackup-tag.json");
-        Assert.Equal(["m1"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Equal("tagged nobackup", Reason(r, "m2"));
+        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("tagged nobackup", Reason(r, "m3"));
     }
 
     [Fact]
     public void Async_replicas_come_before_the_sync_standby()
     {
         var r = Rank("sync-standby.json");
-        Assert.Equal(["m1", "m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal(["m2", "m3"], r.Candidates.Select(c => c.Member.Name));
         Assert.True(r.Candidates[1].Member.IsSyncStandby);
+        var state = Load("sync-standby.json");
+        var syncFirstByName = state with { Members = state.Members.Select(m => m.IsSyncStandby ? m with { Name = "m0" } : m).ToList() };
+        Assert.Equal(["m2", "m0"], ReplicaRanking.Rank(syncFirstByName, Default).Candidates.Select(c => c.Member.Name));
     }
 
     [Fact]
     public void Unknown_lag_disqualifies_a_replica()
     {
         var r = Rank("lag-unknown.json");
-        Assert.Equal(["m2"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Contains("unknown", Reason(r, "m1"));
+        Assert.Equal(["m3"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Contains("unknown", Reason(r, "m2"));
     }
 
     [Fact]
@@ -81,16 +84,21 @@ public sealed class ReplicaRankingFacts
     }
 
     [Fact]
-    public void A_replica_on_an_old_timeline_is_passed_over()
+    public void A_replica_still_on_the_old_timeline_during_failover_is_passed_over()
+    {
+        var r = Rank("failover-in-progress.json");
+        Assert.Empty(r.Candidates);
+        Assert.Equal("on timeline 1, the leader is on 2", Reason(r, "m3"));
+        Assert.Equal("state is stopped, not running", Reason(r, "m1"));
+    }
+
+    [Fact]
+    public void After_failover_the_replicas_on_the_new_timeline_qualify_and_the_new_leader_does_not()
     {
         var r = Rank("after-failover.json");
-        var leader = Load("after-failover.json").Leader!;
-        Assert.True(leader.Timeline > 1);
-        foreach (var c in r.Candidates) Assert.Equal(leader.Timeline, c.Member.Timeline);
-        var edited = Load("healthy.json");
-        var oldTimeline = edited with { Members = edited.Members.Select(m => m.Name == "m1" ? m with { Timeline = 0 } : m).ToList() };
-        var r2 = ReplicaRanking.Rank(oldTimeline, Default);
-        Assert.Equal("on timeline 0, the leader is on 1", Reason(r2, "m1"));
+        Assert.Equal(["m1", "m3"], r.Candidates.Select(c => c.Member.Name));
+        Assert.All(r.Candidates, c => Assert.Equal(2, c.Member.Timeline));
+        Assert.Contains("leader", Reason(r, "m2"));
     }
 
     [Fact]
@@ -105,7 +113,7 @@ public sealed class ReplicaRankingFacts
     public void The_leader_is_the_last_resort_when_allowed()
     {
         var r = Rank("healthy.json", Default with { AllowLeader = true });
-        Assert.Equal(["m1", "m2", "m3"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal(["m2", "m3", "m1"], r.Candidates.Select(c => c.Member.Name));
     }
 
     [Theory]

@@ -32,10 +32,10 @@ public sealed record BackupManifest
     public required IReadOnlyList<BackupTablespace> Tablespaces { get; init; }
     public required IReadOnlyList<BackupFile> Files { get; init; }
     public required IReadOnlyList<StoredObject> Packs { get; init; }
-    /// <summary>WAL from the start to the end LSN, so the backup restores on its own.</summary>
-    public required IReadOnlyList<BackupWalSegment> Wal { get; init; }
+    /// <summary>WAL segments from the start to the end LSN (the last zero-padded), so the backup restores on its own.</summary>
+    public required IReadOnlyList<EncodedObject> Wal { get; init; }
     /// <summary>PostgreSQL's own backup_manifest, restored into PGDATA for pg_verifybackup.</summary>
-    public required StoredObject PostgresManifest { get; init; }
+    public required EncodedObject PostgresManifest { get; init; }
 }
 
 public sealed record BackupSource(string Member, string Host, int Port);
@@ -58,15 +58,31 @@ public sealed record BackupFile(
     string? LinkTarget,
     IReadOnlyList<ChunkLocation> Chunks);
 
-/// <summary>Where one compressed chunk of a file lives: an independent zstd frame inside a pack.</summary>
-public sealed record ChunkLocation(string Pack, long Offset, int StoredLength, int PlainLength);
+/// <summary>
+/// Where one compressed chunk of a file lives: an independent zstd frame at <paramref name="Offset"/>
+/// in pack number <paramref name="Pack"/> (an index into <see cref="BackupManifest.Packs"/>, which
+/// keeps the manifest small for databases with millions of chunks).
+/// </summary>
+public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength);
 
-/// <summary>An object of the backup with its size and the SHA-256 of its stored bytes.</summary>
+/// <summary>
+/// An object of the backup with its size and the SHA-256 of its stored bytes. <paramref name="Key"/>
+/// is relative to the backup's own prefix, so a repository can be copied under another root.
+/// </summary>
 public sealed record StoredObject(string Key, long Size, string Sha256);
 
-public sealed record BackupWalSegment(string Name, string Key, long Size, string Sha256);
+/// <summary>
+/// A whole object encoded by the repository codec (WAL segment, PostgreSQL's manifest): its size
+/// as stored and the SHA-256 of its plain content, checked after decoding. Key as in <see cref="StoredObject"/>.
+/// </summary>
+public sealed record EncodedObject(string Key, long StoredSize, string PlainSha256)
+{
+    /// <summary>The file name the object restores to, e.g. a WAL segment's 24-hex name.</summary>
+    public string FileName => System.IO.Path.GetFileName(Key).Replace(".zst", "", StringComparison.Ordinal);
+}
 
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BackupManifest))]
+[JsonSerializable(typeof(BackupLease))]
 internal sealed partial class BackupManifestJson : JsonSerializerContext;

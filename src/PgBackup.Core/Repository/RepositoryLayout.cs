@@ -54,6 +54,20 @@ public sealed partial class RepositoryLayout
 
     public string BackupManifest(string backupId) => BackupPrefix(backupId) + "manifest.json";
 
+    /// <summary>Written when a backup starts and refreshed while it runs: tells a later run whether leftovers without a manifest belong to a live backup.</summary>
+    public string BackupLease(string backupId) => BackupPrefix(backupId) + "lease.json";
+
+    /// <summary>WAL the backup streamed from its start to its end LSN, so it restores on its own.</summary>
+    public string BackupWal(string backupId, string segment) => BackupPrefix(backupId) + "wal/" + ValidSegment(segment) + Compressed;
+
+    /// <summary>The id of the backup an object key belongs to, or null for keys outside backups/.</summary>
+    public string? BackupIdOf(string key)
+    {
+        if (!key.StartsWith(BackupsPrefix, StringComparison.Ordinal)) return null;
+        var slash = key.IndexOf('/', BackupsPrefix.Length);
+        return slash < 0 ? null : key[BackupsPrefix.Length..slash];
+    }
+
     /// <summary>
     /// PostgreSQL's backup_manifest as the server sent it, a separate object rather than a string in
     /// manifest.json because it grows with the file count (one JSON line per file).

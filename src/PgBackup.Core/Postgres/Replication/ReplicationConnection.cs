@@ -53,11 +53,13 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     /// Creates a physical slot and returns it as read back: on a standby CREATE reports 0/0 even with
     /// RESERVE_WAL, while the slot really starts at the last restartpoint's redo LSN.
     /// </summary>
-    public async Task<ReplicationSlotInfo> CreatePhysicalSlotAsync(string name, bool reserveWal, CancellationToken ct)
+    /// <param name="temporary">A TEMPORARY slot is dropped by the server when this connection ends,
+    /// however it ends: the right kind for a slot that must not outlive one backup.</param>
+    public async Task<ReplicationSlotInfo> CreatePhysicalSlotAsync(string name, bool reserveWal, CancellationToken ct, bool temporary = false)
     {
         ValidateSlotName(name);
         await _connector.QueryAsync("CREATE_REPLICATION_SLOT",
-            $"CREATE_REPLICATION_SLOT {name} PHYSICAL (RESERVE_WAL {(reserveWal ? "true" : "false")})", ct).ConfigureAwait(false);
+            $"CREATE_REPLICATION_SLOT {name}{(temporary ? " TEMPORARY" : "")} PHYSICAL (RESERVE_WAL {(reserveWal ? "true" : "false")})", ct).ConfigureAwait(false);
         return await ReadReplicationSlotAsync(name, ct).ConfigureAwait(false)
             ?? throw new OperationFailedException($"replication slot \"{name}\" vanished on {Settings.Endpoint} right after it was created");
     }

@@ -9,3 +9,6 @@ public sealed record ChunkRef(string PackKey, long Offset, int StoredLength, int
 
 /// <summary>A chunk read back from a pack; <see cref="Plain"/> is only valid until the reader moves on.</summary>
 public readonly record struct DecodedChunk(ChunkRef Chunk, ReadOnlyMemory<byte> Plain);
+
+/// <summary>A pack as stored: its key, size and the SHA-256 of its stored bytes.</summary>
+public sealed record StoredPack(string Key, long Size, string Sha256);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
 using PgBackup.Repository.Storage;
 
 namespace PgBackup.Repository.Packs;
@@ -26,6 +27,7 @@ public sealed class PackWriter : IAsyncDisposable
     private readonly ConcurrentBag<byte[]> _freeBuffers = [];
     private readonly List<Task> _uploads = [];
     private readonly List<string> _packKeys = [];
+    private readonly ConcurrentDictionary<string, StoredPack> _stored = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _abandon = new();
     private byte[]? _filling;
     private int _filled;
@@ -48,6 +50,9 @@ public sealed class PackWriter : IAsyncDisposable
 
     /// <summary>Pack keys sealed so far, in order.</summary>
     public IReadOnlyList<string> PackKeys => _packKeys;
+
+    /// <summary>Packs durably stored, with the SHA-256 of their stored bytes (for verify and restore), in key order.</summary>
+    public IReadOnlyList<StoredPack> StoredPacks => _stored.Values.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// Copies one encoded chunk into the current pack and says where it will live. Safe to call
@@ -124,7 +129,9 @@ public sealed class PackWriter : IAsyncDisposable
         {
             try
             {
+                var sha256 = Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length)));
                 await _store.PutAsync(key, buffer.AsMemory(0, length), _abandon.Token).ConfigureAwait(false);
+                _stored[key] = new StoredPack(key, length, sha256);
             }
             finally
             {

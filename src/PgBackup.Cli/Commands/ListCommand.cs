@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using PgBackup.Backup;
+using PgBackup.Cli.Hosting;
+using PgBackup.Cli.Rendering;
+using PgBackup.Policies;
+using Spectre.Console;
+
+namespace PgBackup.Cli.Commands;
+
+/// <summary>`pgbackup list`: the complete backups, oldest first (what a restore can use).</summary>
+internal static class ListCommand
+{
+    public static Command Create()
+    {
+        var policyOption = PolicyOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print the list as JSON" };
+        var all = new Option<bool>("--all") { Description = "Also show backups still running and leftovers of dead ones" };
+        var command = new Command("list", "List the backups in the repository") { policyOption, json, all };
+        command.SetAction((parse, ct) => CommandRunner.Guard(async (_, token) =>
+        {
+            var policy = PolicyOption.Load(parse, policyOption);
+            using var repository = policy.OpenRepository();
+            var entries = (await BackupCatalog.ListAsync(repository, token))
+                .Where(e => parse.GetValue(all) || e.Status == BackupStatus.Complete)
+                .Select(BackupSummary.Of).ToList();
+            if (parse.GetValue(json))
+            {
+                Output.WriteJson(entries);
+                return 0;
+            }
+            if (entries.Count == 0)
+            {
+                Console.Out.WriteLine($"no backups in {repository.Describe}");
+                return 0;
+            }
+            var table = new Table().Border(TableBorder.Simple);
+            foreach (var h in new[] { "id", "status", "source", "started (UTC)", "duration", "TL", "start LSN", "end LSN", "data", "stored", "rate" })
+                table.AddColumn(h);
+            foreach (var s in entries)
+                table.AddRow(s.Id, Markup.Escape(s.Status), s.Source ?? "", s.StartTime?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
+                    s.DurationSeconds is { } d ? $"{d:0.0}s" : "", s.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "", s.StartLsn ?? "", s.EndLsn ?? "",
+                    s.DatabaseSize is { } size ? ByteSize.Format(size) : "", ByteSize.Format(s.StoredSize), s.RateMBps is { } r ? $"{r:0.0} MB/s" : "");
+            AnsiConsole.Write(table);
+            return 0;
+        }, ct));
+        return command;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using PgBackup.Errors;
+using PgBackup.Repository;
+using PgBackup.Repository.Storage;
+
+namespace PgBackup.Backup;
+
+public enum BackupStatus { Complete, Running, Dead }
+
+/// <summary>One backup folder of the repository, complete or not.</summary>
+public sealed record BackupEntry(string Id, BackupStatus Status, BackupManifest? Manifest, long StoredBytes, DateTimeOffset LastModified);
+
+/// <summary>
+/// What the repository holds. A backup is complete exactly when its manifest.json exists
+/// (DESIGN.md); everything else is a backup still running or the debris of a dead one.
+/// </summary>
+public static class BackupCatalog
+{
+    public static async Task<IReadOnlyList<BackupEntry>> ListAsync(BackupRepository repository, CancellationToken ct)
+    {
+        var layout = repository.Layout;
+        var folders = new SortedDictionary<string, (long Bytes, DateTimeOffset Newest, bool HasManifest)>(StringComparer.Ordinal);
+        await foreach (var o in repository.Store.ListAsync(layout.BackupsPrefix, ct).ConfigureAwait(false))
+        {
+            if (layout.BackupIdOf(o.Key) is not { } id) continue;
+            var f = folders.GetValueOrDefault(id);
+            folders[id] = (f.Bytes + o.Size, o.LastModified > f.Newest ? o.LastModified : f.Newest, f.HasManifest || o.Key == layout.BackupManifest(id));
+        }
+        var now = DateTimeOffset.UtcNow;
+        var entries = new List<BackupEntry>();
+        foreach (var (id, f) in folders)
+        {
+            if (f.HasManifest)
+            {
+                entries.Add(new BackupEntry(id, BackupStatus.Complete, await ReadManifestAsync(repository, id, ct).ConfigureAwait(false), f.Bytes, f.Newest));
+                continue;
+            }
+            var lease = await BackupLease.ReadAsync(repository, id, ct).ConfigureAwait(false);
+            var dead = lease?.IsDead(now) ?? now - f.Newest > BackupLease.Expiry;
+            entries.Add(new BackupEntry(id, dead ? BackupStatus.Dead : BackupStatus.Running, null, f.Bytes, f.Newest));
+        }
+        // Ids sort by time, but a clock step must not reorder what operators trust: sort by recorded start.
+        return entries.OrderBy(e => e.Manifest?.StartTime ?? e.LastModified).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
+    }
+
+    public static async Task<IReadOnlyList<BackupManifest>> ListCompleteAsync(BackupRepository repository, CancellationToken ct) =>
+        (await ListAsync(repository, ct).ConfigureAwait(false)).Where(e => e.Manifest is not null).Select(e => e.Manifest!).ToList();
+
+    /// <summary>A complete backup by id, or the newest one for "latest".</summary>
+    public static async Task<BackupManifest> ResolveAsync(BackupRepository repository, string idOrLatest, CancellationToken ct)
+    {
+        var complete = await ListCompleteAsync(repository, ct).ConfigureAwait(false);
+        if (idOrLatest == "latest")
+            return complete.LastOrDefault() ?? throw new UsageException($"no complete backup in {repository.Describe}; take one with `pgbackup backup`");
+        return complete.FirstOrDefault(m => m.Id == idOrLatest)
+            ?? throw new UsageException($"no complete backup '{idOrLatest}' in {repository.Describe}; `pgbackup list` shows the ids");
+    }
+
+    public static async Task<BackupManifest> ReadManifestAsync(BackupRepository repository, string id, CancellationToken ct)
+    {
+        var key = repository.Layout.BackupManifest(id);
+        await using var s = await repository.Store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        try
+        {
+            var manifest = await JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupManifest, ct).ConfigureAwait(false);
+            if (manifest is null || manifest.FormatVersion != BackupManifest.CurrentFormat)
+                throw new RepositoryException($"{key} has format version {manifest?.FormatVersion}, this pgbackup reads {BackupManifest.CurrentFormat}; use a matching pgbackup version");
+            return manifest;
+        }
+        catch (JsonException e)
+        {
+            throw new RepositoryException($"{key} is not a valid backup manifest ({e.Message.Split('\n')[0]}); run `pgbackup verify`", e);
+        }
+    }
+
+    /// <summary>Publishes a backup: after this put, the backup is listed as complete.</summary>
+    public static Task WriteManifestAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct) =>
+        repository.Store.PutAsync(repository.Layout.BackupManifest(manifest.Id), JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
+
+    /// <summary>Deletes every object of a backup that has no manifest; the lease goes last, so an interrupted removal is retried.</summary>
+    public static async Task RemoveIncompleteAsync(BackupRepository repository, string id, CancellationToken ct)
+    {
+        var layout = repository.Layout;
+        var keys = new List<string>();
+        await foreach (var o in repository.Store.ListAsync(layout.BackupPrefix(id), ct).ConfigureAwait(false))
+        {
+            if (o.Key == layout.BackupManifest(id))
+                throw new InvalidOperationException($"backup {id} is complete; refusing to remove it as debris");
+            if (o.Key != layout.BackupLease(id)) keys.Add(o.Key);
+        }
+        await repository.Store.DeleteManyAsync(keys, ct).ConfigureAwait(false);
+        await repository.Store.DeleteAsync(layout.BackupLease(id), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes the leftovers of backups whose process died; returns how many were removed.</summary>
+    public static async Task<int> RemoveDebrisAsync(BackupRepository repository, ILogger log, CancellationToken ct)
+    {
+        var removed = 0;
+        foreach (var dead in (await ListAsync(repository, ct).ConfigureAwait(false)).Where(e => e.Status == BackupStatus.Dead))
+        {
+            log.LogWarning("Removing debris of dead backup {Backup} ({Bytes} bytes)", dead.Id, dead.StoredBytes);
+            await RemoveIncompleteAsync(repository, dead.Id, ct).ConfigureAwait(false);
+            removed++;
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PgBackup.Repository;
+
+namespace PgBackup.Backup;
+
+/// <summary>
+/// lease.json of a running backup: who runs it and when it last showed signs of life. A later run
+/// uses it to tell a live backup (leave it alone) from the debris of a dead one (remove it).
+/// </summary>
+public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset ProcessStart, DateTimeOffset Heartbeat)
+{
+    /// <summary>How long a lease stays valid without a heartbeat, for backups run from another host.</summary>
+    public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(10);
+
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMinutes(1);
+
+    public static BackupLease ForThisProcess()
+    {
+        using var self = Process.GetCurrentProcess();
+        return new BackupLease(Environment.MachineName, Environment.ProcessId, self.StartTime.ToUniversalTime(), DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// Dead when its process is gone (same host: checked directly, so a killed backup is cleaned
+    /// up by the very next run) or when its heartbeat is older than <see cref="Expiry"/>.
+    /// </summary>
+    public bool IsDead(DateTimeOffset now)
+    {
+        if (now - Heartbeat > Expiry) return true;
+        if (Host != Environment.MachineName) return false;
+        try
+        {
+            using var p = Process.GetProcessById(ProcessId);
+            return Math.Abs((p.StartTime.ToUniversalTime() - ProcessStart.UtcDateTime).TotalSeconds) > 1;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
+
+    public Task WriteAsync(BackupRepository repository, string backupId, CancellationToken ct) =>
+        repository.Store.PutAsync(repository.Layout.BackupLease(backupId), JsonSerializer.SerializeToUtf8Bytes(this, BackupManifestJson.Default.BackupLease), ct);
+
+    public static async Task<BackupLease?> ReadAsync(BackupRepository repository, string backupId, CancellationToken ct)
+    {
+        try
+        {
+            await using var s = await repository.Store.OpenReadAsync(repository.Layout.BackupLease(backupId), ct).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupLease, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Repository.Storage.ObjectNotFoundException or JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging;
+using PgBackup.Errors;
+using PgBackup.Postgres;
+using PgBackup.Postgres.Replication;
+using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
+using PgBackup.Wal;
+
+namespace PgBackup.Backup;
+
+/// <summary>
+/// Streams the WAL a backup needs — from the segment holding its start LSN to its end LSN — over a
+/// second replication connection while the data is copied, as `pg_basebackup -X stream` does. The
+/// last segment is stored zero-padded at its full name: recovery reads it up to the end LSN, and
+/// waiting for the primary to finish that segment could take forever on an idle cluster.
+/// </summary>
+internal sealed class BackupWalCollector
+{
+    private readonly ReplicationStream _stream;
+    private readonly WalSegmentAssembler _assembler;
+    private readonly BackupRepository _repository;
+    private readonly string _backupId;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<EncodedObject> _segments = [];
+    private readonly Task _loop;
+    private long _position;
+    private long _end = long.MaxValue;
+
+    private BackupWalCollector(ReplicationStream stream, WalSegmentName first, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
+    {
+        _stream = stream;
+        _assembler = new WalSegmentAssembler(first);
+        _position = (long)first.StartLsn.Value;
+        _repository = repository;
+        _backupId = backupId;
+        _log = log;
+        _loop = Task.Run(() => ReceiveAsync(ct), CancellationToken.None);
+    }
+
+    public static async Task<BackupWalCollector> StartAsync(ReplicationConnection connection, string slot, Lsn start, uint timeline, long segmentSize,
+        BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
+    {
+        var first = WalSegmentName.Containing(timeline, start, segmentSize);
+        var stream = await connection.StartReplicationAsync(slot, first.StartLsn, timeline, ct).ConfigureAwait(false);
+        return new BackupWalCollector(stream, first, repository, backupId, log, ct);
+    }
+
+    /// <summary>
+    /// Waits until WAL up to <paramref name="end"/> has arrived, stores the last (partial)
+    /// segment, and returns every segment stored for the backup.
+    /// </summary>
+    public async Task<IReadOnlyList<EncodedObject>> FinishAsync(Lsn end, TimeSpan timeout, CancellationToken ct)
+    {
+        Interlocked.Exchange(ref _end, (long)end.Value);
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_loop.IsCompleted && Interlocked.Read(ref _position) < (long)end.Value)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new OperationFailedException($"the source did not stream WAL up to the backup's end LSN {end} within {timeout.TotalSeconds:0}s (received up to {new Lsn((ulong)Interlocked.Read(ref _position))})");
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+        // The loop may sit in a read that only more WAL would end: we have what we need, so stop it.
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        if (_assembler.Position > _assembler.Current.StartLsn)
+            await StoreAsync(_assembler.Current, _assembler.Snapshot, ct).ConfigureAwait(false);
+        return _segments;
+    }
+
+    private async Task ReceiveAsync(CancellationToken ct)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        try
+        {
+            var lastStatus = DateTime.UtcNow;
+            while (_assembler.Position.Value < (ulong)Interlocked.Read(ref _end))
+            {
+                var message = await _stream.ReadAsync(linked.Token).ConfigureAwait(false);
+                if (message is TimelineEndedMessage ended)
+                    throw new OperationFailedException($"the source switched to timeline {ended.NextTimeline} at {ended.SwitchLsn} during the backup (promoted or failed over); the backup is discarded");
+                var data = (XLogDataMessage)message;
+                // Stores run under the caller's token only: once _stop fires, every completed segment is already stored.
+                await _assembler.AppendAsync(data.WalStart, data.Data, (segment, bytes) => new ValueTask(StoreAsync(segment, bytes, ct))).ConfigureAwait(false);
+                Interlocked.Exchange(ref _position, (long)_assembler.Position.Value);
+                if (DateTime.UtcNow - lastStatus > TimeSpan.FromSeconds(5))
+                {
+                    // Lets the temporary slot advance, so a long backup does not pin WAL it already has.
+                    await _stream.SendStandbyStatusAsync(_assembler.Position, _assembler.Position, Lsn.Invalid, false, linked.Token).ConfigureAwait(false);
+                    lastStatus = DateTime.UtcNow;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // FinishAsync stopped us once everything needed had arrived.
+        }
+    }
+
+    private async Task StoreAsync(WalSegmentName segment, ReadOnlyMemory<byte> content, CancellationToken ct)
+    {
+        var key = _repository.Layout.BackupWal(_backupId, segment.FileName);
+        using var plain = new MemoryStream(content.ToArray(), writable: false);
+        _segments.Add(await BackupObjects.PutEncodedAsync(_repository, _backupId, key, plain, ct).ConfigureAwait(false));
+        _log.LogDebug("Stored WAL segment {Segment} for backup {Backup}", segment.FileName, _backupId);
+    }
+}

@@ -1,0 +1,40 @@
+using PgBackup.Backup;
+using PgBackup.Repository;
+using PgBackup.Repository.Packs;
+
+namespace PgBackup.Restore;
+
+/// <summary>
+/// Fills restored files from the backup's packs: every pack is read front to back with one GET,
+/// several packs at once, and each decoded chunk is written at its offset in its file.
+/// </summary>
+internal sealed class PackDownload(BackupRepository repository, BackupManifest backup, RestoredFiles files)
+{
+    private long _bytesWritten;
+
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    public Task RunAsync(CancellationToken ct)
+    {
+        var byPack = backup.Files
+            .Where(f => f.Type == BackupFileType.File)
+            .SelectMany(f => f.Chunks.Select((c, i) => (Chunk: c, Path: files.PathOf(f), FileOffset: (long)i * backup.ChunkSize)))
+            .GroupBy(x => x.Chunk.Pack);
+        // Downloads wait on the network and decoding is cheap: a few more readers than cores.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct };
+        return Parallel.ForEachAsync(byPack, parallel, async (pack, token) =>
+        {
+            var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[pack.Key].Key);
+            var destinations = pack.ToDictionary(x => x.Chunk.Offset, x => (x.Path, x.FileOffset));
+            using var reader = new ChunkReader(repository.Store, repository.Codec);
+            var refs = pack.Select(x => new ChunkRef(key, x.Chunk.Offset, x.Chunk.StoredLength, x.Chunk.PlainLength));
+            await foreach (var decoded in reader.ReadPackAsync(key, refs, token).ConfigureAwait(false))
+            {
+                var (path, offset) = destinations[decoded.Chunk.Offset];
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileOptions.Asynchronous, 0);
+                await RandomAccess.WriteAsync(handle, decoded.Plain, offset, token).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesWritten, decoded.Plain.Length);
+            }
+        });
+    }
+}

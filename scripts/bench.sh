@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Backup and restore benchmark: PgBackup vs pgBackRest 2.45 vs pg_basebackup (server-side zstd),
+# all from the same replica of a private sandbox, in one run. Writes docs/benchmarks.md.
+#
+#   scripts/bench.sh                 # both data sets, 3 runs per tool (median reported)
+#   BENCH_RUNS=1 BENCH_SETS=pgbench scripts/bench.sh
+#
+# Needs root (PostgreSQL runs as postgres). Installs pgbackrest, hyperfine and time from apt if
+# missing. Uses its own sandbox (.bench/, port base 15900) and tears it down at the end.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+BENCH="${BENCH_DIR:-$REPO/.bench}"
+RUNS="${BENCH_RUNS:-3}"
+SETS="${BENCH_SETS:-pgbench md5}"
+OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
+export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
+SANDBOX="$REPO/scripts/sandbox.sh"
+PG_BIN=/usr/lib/postgresql/15/bin
+AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
+source "$REPO/scripts/bench/lib.sh"
+
+for p in pgbackrest hyperfine time; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+done
+
+rm -rf "$BENCH/results" && mkdir -p "$BENCH/results"
+trap '"$SANDBOX" down >/dev/null 2>&1 || true' EXIT
+"$SANDBOX" up >/dev/null
+load_endpoints
+dotnet publish "$REPO/src/PgBackup.Cli/PgBackup.Cli.csproj" -c Release -o "$BENCH/pgbackup" --nologo -v quiet
+configure_pgbackrest
+write_policies
+
+for set in $SETS; do
+  log "data set $set: loading"
+  load_data_set "$set"
+  warm_cache
+  for run in $(seq 1 "$RUNS"); do
+    bench_pgbackup_backup "$set" "$run"
+    bench_pgbackrest_backup "$set" "$run"
+    bench_basebackup "$set" "$run"
+  done
+  bench_pgbackup_backup_s3 "$set"
+  for run in $(seq 1 "$RUNS"); do
+    bench_pgbackup_restore "$set" "$run"
+    bench_pgbackrest_restore "$set" "$run"
+  done
+  drop_data_set "$set"
+done
+
+write_report > "$OUT"
+log "wrote $OUT"

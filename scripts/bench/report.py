@@ -1,0 +1,97 @@
+"""Turns scripts/bench.sh's raw results into docs/benchmarks.md (median run per tool)."""
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+results, runs, sets, command = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def read(name, default=None):
+    path = os.path.join(results, name)
+    return open(path).read().strip() if os.path.exists(path) else default
+
+
+def parse_time(path):
+    out = {}
+    for line in open(path):
+        key, _, value = line.strip().rpartition(": ")
+        if key.startswith("Elapsed (wall clock)"):
+            parts = [float(p) for p in value.split(":")]
+            out["wall"] = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+        elif key == "User time (seconds)":
+            out["user"] = float(value)
+        elif key == "System time (seconds)":
+            out["sys"] = float(value)
+        elif key == "Maximum resident set size (kbytes)":
+            out["rss"] = int(value) / 1024
+    return out
+
+
+def run_stats(data_set, tool, run):
+    base = f"{data_set}.{tool}.{run}"
+    t = parse_time(os.path.join(results, base + ".time"))
+    t["server"] = int(read(base + ".server_ticks", "0")) / TICK
+    t["stored"] = int(read(base + ".stored", "0"))
+    t["start"] = float(read(base + ".start_seconds", "nan"))
+    return t
+
+
+def median_run(data_set, tool, n):
+    stats = [run_stats(data_set, tool, r) for r in range(1, n + 1) if os.path.exists(os.path.join(results, f"{data_set}.{tool}.{r}.time"))]
+    if not stats:
+        return None
+    wall = statistics.median_low([s["wall"] for s in stats])
+    chosen = next(s for s in stats if s["wall"] == wall)
+    chosen["walls"] = [s["wall"] for s in stats]
+    return chosen
+
+
+def fmt_walls(s):
+    return " / ".join(f"{w:.2f}" for w in s["walls"])
+
+
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+print("# Benchmarks\n")
+print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, warm page cache.")
+print(f"Command: `{command}`. Median of {runs} run(s) (all runs' wall times listed); every tool backs up from the same replica of the")
+print("sandbox (PostgreSQL 15, Patroni), the repository is a local directory on the same disk. Client CPU and peak RSS come from")
+print("`/usr/bin/time -v`; server CPU is the CPU used by the sandbox's PostgreSQL processes during the run (leader and replicas).\n")
+print("Tools: PgBackup (client-side zstd level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
+print("process-max 2, WAL archived by archive-push as its users run it); pg_basebackup with server-side zstd (level 3, 2 workers, -Ft -X stream).\n")
+
+for data_set in sets:
+    data = int(read(f"{data_set}.data_bytes", "0"))
+    print(f"## Backup: data set `{data_set}` ({data / 2**20:.0f} MiB data directory)\n")
+    print("| tool | wall s (median) | all runs s | MB/s of data dir | client CPU s | server CPU s | peak RSS MiB | stored MiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    rows = {}
+    for tool in ["pgbackup", "pgbackrest", "pg_basebackup", "pgbackup-s3"]:
+        s = median_run(data_set, tool, runs if tool != "pgbackup-s3" else 1)
+        if s is None:
+            continue
+        rows[tool] = s
+        label = {"pgbackup-s3": "PgBackup → s3rver (separate, S3 path)"}.get(tool, tool)
+        print(f"| {label} | {s['wall']:.2f} | {fmt_walls(s)} | {data / s['wall'] / 1e6:.0f} | {s['user'] + s['sys']:.1f} | {s['server']:.1f} | {s['rss']:.0f} | {s['stored'] / 2**20:.0f} |")
+    if "pgbackup" in rows and "pgbackrest" in rows:
+        print(f"\nPgBackup / pgBackRest wall time: **{rows['pgbackup']['wall'] / rows['pgbackrest']['wall']:.2f}x** (target ≤ 0.6x).", end="")
+    if "pgbackup" in rows and "pg_basebackup" in rows:
+        print(f" PgBackup / pg_basebackup server-zstd: **{rows['pgbackup']['wall'] / rows['pg_basebackup']['wall']:.2f}x** (target ≤ 1.2x).", end="")
+    print("\n")
+    print(f"### Restore: data set `{data_set}` into an empty directory\n")
+    print("| tool | restore wall s (median) | all runs s | client CPU s | peak RSS MiB | start until accepting connections s |")
+    print("|---|---|---|---|---|---|")
+    restores = {}
+    for tool in ["pgbackup-restore", "pgbackrest-restore"]:
+        s = median_run(data_set, tool, runs)
+        if s is None:
+            continue
+        restores[tool] = s
+        print(f"| {tool.replace('-restore', '')} | {s['wall']:.2f} | {fmt_walls(s)} | {s['user'] + s['sys']:.1f} | {s['rss']:.0f} | {s['start']:.2f} |")
+    if len(restores) == 2:
+        print(f"\nPgBackup / pgBackRest restore wall time: **{restores['pgbackup-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (target ≤ 0.8x).")
+    print()

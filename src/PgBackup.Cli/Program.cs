@@ -12,5 +12,9 @@ root.Subcommands.Add(BackupCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RestoreCommand.Create());
+root.Subcommands.Add(ArchiveCommand.Create());
+root.Subcommands.Add(WalPushCommand.Create());
+root.Subcommands.Add(WalFetchCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
 
 return await CommandRunner.RunAsync(root, args);

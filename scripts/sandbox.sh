@@ -2,7 +2,7 @@
 # PgBackup sandbox: etcd + a three-member Patroni cluster of PostgreSQL 15 + s3rver, all on
 # 127.0.0.1, PostgreSQL/Patroni/etcd running as the non-root user `postgres`.
 #
-#   scripts/sandbox.sh up | down | status | switchover | failover | psql [member] [psql args]
+#   scripts/sandbox.sh up | down | status | switchover | failover | wait-healthy | psql [member] [psql args]
 #
 # Environment:
 #   PGBACKUP_SANDBOX_DIR        state directory (default <repo>/.sandbox)
@@ -519,6 +519,14 @@ cmd_failover() {
   echo "$new"
 }
 
+# Returns once there is a leader and every other member streams from it (after a test's own failover).
+cmd_wait_healthy() {
+  [[ -d "$STATE" ]] || die "not running ($STATE does not exist); start it with scripts/sandbox.sh up"
+  resolve_run_dir
+  wait_until "$TIMEOUT" "a leader and $((${#MEMBERS[@]} - 1)) streaming replicas (see $STATE/logs/patroni-*.log)" cluster_healthy
+  cluster_healthy
+}
+
 cmd_psql() {
   resolve_run_dir
   local target
@@ -531,7 +539,7 @@ cmd_psql() {
 }
 
 usage() {
-  echo "usage: $0 up|down|status|switchover|failover|psql [member] [psql args]" >&2
+  echo "usage: $0 up|down|status|switchover|failover|wait-healthy|psql [member] [psql args]" >&2
   exit 2
 }
 
@@ -543,6 +551,7 @@ case "$verb" in
   status) cmd_status ;;
   switchover) cmd_switchover ;;
   failover) cmd_failover ;;
+  wait-healthy) cmd_wait_healthy ;;
   psql) cmd_psql "$@" ;;
   *) usage ;;
 esac

@@ -26,6 +26,23 @@ public sealed record SandboxEndpoints(IReadOnlyDictionary<string, string> Values
 
     public IReadOnlyList<string> PatroniUrls => this["SANDBOX_PATRONI_URLS"].Split(',');
     public IReadOnlyList<int> PgPorts => this["SANDBOX_PG_PORTS"].Split(',').Select(int.Parse).ToList();
+    public IReadOnlyList<string> Members => this["SANDBOX_MEMBERS"].Split(',');
+
+    /// <summary>The PostgreSQL port of a member by name (m1, m2, ...), as the sandbox assigned it.</summary>
+    public int PgPortOf(string member)
+    {
+        var i = Members.ToList().IndexOf(member);
+        return i >= 0 ? PgPorts[i] : throw new KeyNotFoundException($"{member} is not a sandbox member ({string.Join(", ", Members)})");
+    }
+
+    /// <summary>
+    /// PGBACKUP_SANDBOX_PORT_BASE of this sandbox: sandbox.sh puts the first Patroni REST API at
+    /// base + 10. Passed to every sandbox.sh call so it never acts on another sandbox's ports.
+    /// </summary>
+    public int PortBase => new Uri(PatroniUrls[0]).Port - 10;
+
+    /// <summary>Where the postgres-owned state (PGDATA of each member) lives; sandbox.sh records it in run-dir.</summary>
+    public string RunDirectory => File.ReadAllText(Path.Combine(Directory, "run-dir")).Trim();
     public string S3Url => this["SANDBOX_S3_URL"];
     public string S3AccessKey => this["SANDBOX_S3_ACCESS_KEY"];
     public string S3SecretKey => this["SANDBOX_S3_SECRET_KEY"];

@@ -21,6 +21,7 @@ public sealed class SandboxFixture
         psi.ArgumentList.Add(Path.Combine(SandboxEndpoints.RepositoryRoot(), "scripts", "sandbox.sh"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["PGBACKUP_SANDBOX_DIR"] = Endpoints.Directory;
+        psi.Environment["PGBACKUP_SANDBOX_PORT_BASE"] = Endpoints.PortBase.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -28,6 +29,25 @@ public sealed class SandboxFixture
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"sandbox.sh {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}");
         return stdout.Result;
+    }
+
+    /// <summary>Returns once there is a leader and every other member streams from it (sandbox.sh wait-healthy).</summary>
+    public void WaitHealthy() => Sandbox("wait-healthy");
+
+    /// <summary>
+    /// kill -9 of a member's postmaster, the way a crash looks (Patroni keeps running). The pid
+    /// comes from PGDATA/postmaster.pid and must belong to this sandbox's postgres.
+    /// </summary>
+    public int KillPostmaster(string member)
+    {
+        var dataDir = Path.Combine(Endpoints.RunDirectory, member, "data");
+        var pid = int.Parse(File.ReadLines(Path.Combine(dataDir, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        if (!commandLine.Contains(dataDir, StringComparison.Ordinal))
+            throw new InvalidOperationException($"pid {pid} from {dataDir}/postmaster.pid is not that member's postmaster: {commandLine}");
+        using var postmaster = System.Diagnostics.Process.GetProcessById(pid);
+        postmaster.Kill(); // SIGKILL on Unix
+        return pid;
     }
 }
 

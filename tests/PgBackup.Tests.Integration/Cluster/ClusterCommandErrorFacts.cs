@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+using PgBackup.Tests.Integration.Sandbox;
+
+namespace PgBackup.Tests.Integration.Cluster;
+
+/// <summary>
+/// DESIGN.md's error contract as a user of `pgbackup cluster` meets it: one `error:` line on
+/// stderr, no stack trace, exit code by class. None of these needs the sandbox.
+/// </summary>
+public sealed class ClusterCommandErrorFacts
+{
+    [Fact]
+    public async Task Patroni_urls_on_closed_ports_exit_3_with_one_error_line_and_no_stack_trace()
+    {
+        var urls = new[] { ClosedPort(), ClosedPort() }.Select(p => $"http://127.0.0.1:{p}").ToList();
+        using var policy = PolicyFile.Create(urls, "pgbackup", "irrelevant-password");
+
+        var run = await PgBackupCli.RunAsync("cluster", "--policy", policy.Path);
+
+        Assert.Equal(3, run.ExitCode);
+        var line = OneErrorLine(run);
+        Assert.Contains("no Patroni REST API answered", line);
+        foreach (var url in urls) Assert.Contains(url, line);
+        Assert.DoesNotContain("irrelevant-password", run.Stdout + run.Stderr);
+    }
+
+    [Fact]
+    public async Task A_misspelt_policy_key_exits_2_naming_the_file_line_and_key()
+    {
+        using var policy = PolicyFile.Create(["http://127.0.0.1:1"], "pgbackup", "pw", extraConnectionLines: "conect_timeout: 5s");
+        var line = Array.FindIndex(File.ReadAllLines(policy.Path), l => l.Contains("conect_timeout", StringComparison.Ordinal)) + 1;
+
+        var run = await PgBackupCli.RunAsync("cluster", "--policy", policy.Path);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"error: {policy.Path}:{line}: connection.conect_timeout: unknown key", OneErrorLine(run));
+    }
+
+    [Fact]
+    public async Task A_missing_policy_option_exits_2_with_one_error_line()
+    {
+        var run = await PgBackupCli.RunAsync("cluster");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--policy", OneErrorLine(run));
+    }
+
+    private static string OneErrorLine(CliResult run)
+    {
+        var line = Assert.Single(run.StderrLines);
+        Assert.StartsWith("error: ", line);
+        Assert.DoesNotContain("Exception", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
+        return line;
+    }
+
+    /// <summary>A loopback port nothing listens on: bound by us, then released.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+using PgBackup.Policies;
+
+namespace PgBackup.Tests.Integration.Sandbox;
+
+/// <summary>
+/// A policy file in a fresh temporary directory, with the replication password in a 0600 file
+/// next to it (policies never hold secrets inline) and a local-directory repository. Removed
+/// with everything in it on dispose.
+/// </summary>
+public sealed class PolicyFile : IDisposable
+{
+    private PolicyFile(string directory, string yaml)
+    {
+        Directory = directory;
+        Path = System.IO.Path.Combine(directory, "policy.yaml");
+        File.WriteAllText(Path, yaml);
+    }
+
+    public string Directory { get; }
+
+    public string Path { get; }
+
+    public string RepositoryPath => System.IO.Path.Combine(Directory, "repository");
+
+    /// <summary>A policy for the live sandbox: its Patroni URLs and its backup user.</summary>
+    public static PolicyFile ForSandbox(SandboxEndpoints endpoints, bool allowLeader = false) =>
+        Create(endpoints.PatroniUrls, endpoints.ReplicationUser, endpoints.ReplicationPassword, allowLeader);
+
+    /// <param name="extraConnectionLines">Raw YAML lines appended to the connection: section (e.g. a misspelt key).</param>
+    public static PolicyFile Create(IEnumerable<string> patroniUrls, string user, string password, bool allowLeader = false, params string[] extraConnectionLines)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("pgbackup-policy-").FullName;
+        var passwordFile = System.IO.Path.Combine(directory, "password");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // 0600
+        using (var stream = new FileStream(passwordFile, options))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(password + "\n"));
+        }
+
+        var yaml = new StringBuilder()
+            .AppendLine("cluster: sandbox")
+            .AppendLine("patroni:")
+            .AppendLine(CultureInfo.InvariantCulture, $"  urls: [{string.Join(", ", patroniUrls)}]")
+            .AppendLine("  timeout: 2s")
+            .AppendLine("connection:")
+            .AppendLine(CultureInfo.InvariantCulture, $"  user: {user}")
+            .AppendLine("  password_file: password")
+            .AppendLine("  sslmode: disable");
+        foreach (var line in extraConnectionLines) yaml.AppendLine("  " + line);
+        yaml.AppendLine("repository:")
+            .AppendLine("  type: local")
+            .AppendLine("  path: repository")
+            .AppendLine("source:")
+            .AppendLine("  max_lag: 16MB")
+            .AppendLine(CultureInfo.InvariantCulture, $"  allow_leader: {(allowLeader ? "true" : "false")}");
+        return new PolicyFile(directory, yaml.ToString());
+    }
+
+    public Policy Load() => PolicyLoader.Load(Path);
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}

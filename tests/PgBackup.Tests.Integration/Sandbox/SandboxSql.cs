@@ -1,0 +1,56 @@
+using Npgsql;
+
+namespace PgBackup.Tests.Integration.Sandbox;
+
+/// <summary>What a member says about itself over SQL, asked as the superuser: the tests' own ground truth.</summary>
+public sealed record MemberSqlState(bool Reachable, bool InRecovery, string? WalReceiverStatus, string? Error)
+{
+    public bool IsStreamingReplica => Reachable && InRecovery && WalReceiverStatus == "streaming";
+
+    public override string ToString() => !Reachable ? $"unreachable ({Error})"
+        : InRecovery ? $"in recovery, WAL receiver {WalReceiverStatus ?? "not running"}"
+        : "not in recovery (a leader)";
+}
+
+/// <summary>Superuser SQL against sandbox members, independent of the engine under test.</summary>
+public sealed class SandboxSql(SandboxEndpoints endpoints)
+{
+    public async Task<MemberSqlState> StateOfAsync(string member)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+            {
+                Host = "127.0.0.1",
+                Port = endpoints.PgPortOf(member),
+                Username = endpoints.Superuser,
+                Password = endpoints.SuperuserPassword,
+                Database = "postgres",
+                Pooling = false,
+                Timeout = 3,
+                CommandTimeout = 5,
+            }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver)", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return new MemberSqlState(true, reader.GetBoolean(0), reader.IsDBNull(1) ? null : reader.GetString(1), null);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return new MemberSqlState(false, false, null, e.Message.Split('\n')[0]);
+        }
+    }
+
+    /// <summary>The member that answers SQL and is not in recovery; throws unless exactly one does.</summary>
+    public async Task<string> LeaderAsync()
+    {
+        var leaders = new List<string>();
+        foreach (var member in endpoints.Members)
+        {
+            var state = await StateOfAsync(member);
+            if (state is { Reachable: true, InRecovery: false }) leaders.Add(member);
+        }
+        return leaders.Count == 1 ? leaders[0] : throw new InvalidOperationException($"expected one leader, found {leaders.Count}: {string.Join(", ", leaders)}");
+    }
+}

@@ -40,7 +40,11 @@ public sealed class ReplicationCommandFacts(SandboxFixture fixture, ITestOutputH
             var created = await connection.CreatePhysicalSlotAsync(slot, reserveWal: true, CancellationToken.None);
             Assert.Equal("physical", created.SlotType);
             Assert.True(created.RestartLsn is { IsValid: true }, "a slot with RESERVE_WAL holds WAL from the last restartpoint");
-            Assert.Equal((await connection.IdentifySystemAsync(CancellationToken.None)).Timeline, created.RestartTimeline);
+            // The restart LSN is the last restartpoint's redo, which may precede the latest timeline switch.
+            var timeline = (await connection.IdentifySystemAsync(CancellationToken.None)).Timeline;
+            var history = timeline == 1 ? TimelineHistory.ForFirstTimeline
+                : TimelineHistory.Parse(timeline, System.Text.Encoding.UTF8.GetString((await connection.TimelineHistoryAsync(timeline, CancellationToken.None)).Content));
+            Assert.Equal(history.TimelineAt(created.RestartLsn!.Value), created.RestartTimeline);
 
             var read = await connection.ReadReplicationSlotAsync(slot, CancellationToken.None);
             Assert.Equal(created, read);

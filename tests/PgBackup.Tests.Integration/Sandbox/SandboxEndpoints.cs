@@ -8,7 +8,7 @@ public sealed record SandboxEndpoints(IReadOnlyDictionary<string, string> Values
 {
     public static SandboxEndpoints Load()
     {
-        var dir = Environment.GetEnvironmentVariable("PGBACKUP_SANDBOX_DIR") ?? Path.Combine(RepositoryRoot(), ".sandbox");
+        var dir = Environment.GetEnvironmentVariable("PGBACKUP_SANDBOX_DIR") is { Length: > 0 } set ? set : Path.Combine(RepositoryRoot(), ".sandbox");
         var file = Path.Combine(dir, "endpoints.env");
         if (!File.Exists(file))
             throw new InvalidOperationException($"{file} not found: start the sandbox first with scripts/sandbox.sh up");

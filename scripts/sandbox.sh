@@ -391,11 +391,14 @@ EOF
   chmod 0600 "$STATE/endpoints.env.tmp"
   mv "$STATE/endpoints.env.tmp" "$STATE/endpoints.env"
   # Secret files for policies/sandbox.yaml (password_file / access_key_file): never inline.
-  install -d -m 0700 "$STATE/secrets"
-  (umask 077
+  # Group postgres may read them: a restored server runs `pgbackup wal-fetch` as postgres.
+  chmod 0711 "$STATE"
+  install -d -m 0750 -g postgres "$STATE/secrets"
+  (umask 027
    printf '%s\n' "$BACKUP_PASSWORD" >"$STATE/secrets/pgbackup-password"
    printf '%s\n' S3RVER >"$STATE/secrets/s3-access-key"
    printf '%s\n' S3RVER >"$STATE/secrets/s3-secret-key")
+  chgrp postgres "$STATE/secrets/"*
 }
 
 print_endpoints() {

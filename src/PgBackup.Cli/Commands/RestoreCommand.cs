@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using PgBackup.Cli.Hosting;
 using PgBackup.Cli.Rendering;
 using PgBackup.Errors;
@@ -8,44 +7,51 @@ using PgBackup.Restore;
 
 namespace PgBackup.Cli.Commands;
 
-/// <summary>`pgbackup restore`: write a backup into an empty directory so PostgreSQL starts on it.</summary>
+/// <summary>
+/// `pgbackup restore`: the incident verb. It plans first (--dry-run stops there), restores into
+/// an empty directory (or over an earlier copy with --delta), and with --start recovers and
+/// reports where recovery actually ended.
+/// </summary>
 internal static class RestoreCommand
 {
     public static Command Create()
     {
         var policyOption = PolicyOption.Create();
-        var backup = new Option<string>("--backup") { Description = "Backup id (from `pgbackup list`) or 'latest'", DefaultValueFactory = _ => "latest" };
-        var pgData = new Option<string>("--pgdata") { Description = "Empty or new directory to restore into", Required = true };
-        var tablespaceMap = new Option<string[]>("--tablespace-map") { Description = "OID=DIR: restore a tablespace into DIR instead of its original location (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var port = new Option<int>("--port") { Description = "Port the restored server will listen on", DefaultValueFactory = _ => 5432 };
-        var command = new Command("restore", "Restore a backup into an empty directory") { policyOption, backup, pgData, tablespaceMap, port };
+        var o = new RestoreCommandOptions();
+        var command = new Command("restore", "Restore a backup and recover to a point in time") { policyOption };
+        foreach (var option in o.All) command.Options.Add(option);
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
+            if (parse.GetValue(o.PgData) is null && !parse.GetValue(o.DryRun))
+                throw new UsageException("--pgdata DIR is required (or give --dry-run to only see the plan)");
             var policy = PolicyOption.Load(parse, policyOption);
-            var options = new RestoreOptions(parse.GetRequiredValue(backup), parse.GetRequiredValue(pgData),
-                ParseTablespaceMap(parse.GetValue(tablespaceMap) ?? []), ValidPort(parse.GetValue(port)));
+            var target = o.Target(parse);
+            var timeline = parse.GetValue(o.Timeline);
+            var backupId = parse.GetValue(o.Backup);
+            RestorePlan plan;
+            using (var repository = policy.OpenRepository())
+                plan = await new RestorePlanner(repository).PlanAsync(target, backupId, timeline, token);
+            RestorePlanOutput.Write(plan);
+            if (parse.GetValue(o.DryRun)) return 0;
+
+            var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, parse.GetValue(o.PgData)!, o.TablespaceMapOf(parse), o.PortOf(parse),
+                parse.GetValue(o.Delta), parse.GetValue(o.RestoreCommand) ?? WalFetchInvocation.RestoreCommand(policy.SourceFile, ServerUser(parse, o)));
+            var start = parse.GetValue(o.Start);
+            // Check for binaries before writing anything: a missing PostgreSQL must not cost a whole restore.
+            var pgBin = start ? RecoveredServer.FindBinaries(parse.GetValue(o.PgBin), plan.Backup.ServerVersionNum / 10000) : null;
             var result = await TransferProgress.RunAsync("restore", log, progress => new RestoreRun(policy, log, progress).RunAsync(options, token));
-            Console.Out.WriteLine($"restored backup {result.Backup.Id} ({ByteSize.Format(result.BytesWritten)}) into {result.PgData} in {result.Duration.TotalSeconds:0.0}s");
-            Console.Out.WriteLine($"start it with: pg_ctl -D {result.PgData} start   (as the owner of the directory; it listens on port {options.Port})");
-            return 0;
+            RestorePlanOutput.WriteSummary(result);
+            if (pgBin is null) return 0;
+            return await RecoveryReport.StartAndReportAsync(result, pgBin, options, ServerUser(parse, o), parse.GetValue(o.StopAfter), token);
         }, ct));
         return command;
     }
 
-    private static int ValidPort(int port) =>
-        port is > 0 and < 65536 ? port : throw new UsageException($"--port {port} is not a TCP port; give 1 to 65535");
-
-    private static Dictionary<uint, string> ParseTablespaceMap(string[] items)
+    /// <summary>PostgreSQL refuses to run as root: as root, the restored server runs as --os-user (default postgres).</summary>
+    private static string? ServerUser(ParseResult parse, RestoreCommandOptions o)
     {
-        var map = new Dictionary<uint, string>();
-        foreach (var item in items)
-        {
-            var eq = item.IndexOf('=');
-            if (eq <= 0 || !uint.TryParse(item.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out var oid) || eq == item.Length - 1)
-                throw new UsageException($"--tablespace-map '{item}' is not OID=DIR (e.g. 16385=/srv/ts1); `pgbackup info ID` lists the OIDs");
-            if (!map.TryAdd(oid, item[(eq + 1)..]))
-                throw new UsageException($"--tablespace-map names tablespace {oid} twice");
-        }
-        return map;
+        var osUser = parse.GetValue(o.OsUser);
+        if (Environment.UserName == "root") return osUser ?? "postgres";
+        return osUser is null ? null : throw new UsageException("--os-user only works when pgbackup runs as root");
     }
 }

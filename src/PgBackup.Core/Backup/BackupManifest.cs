@@ -22,6 +22,8 @@ public sealed record BackupManifest
     public required string StartLsn { get; init; }
     public required string EndLsn { get; init; }
     public required uint Timeline { get; init; }
+    /// <summary>wal_segment_size of the source, which names and sizes every WAL file.</summary>
+    public required long WalSegmentSize { get; init; }
     public required string Compression { get; init; }
     public required int CompressionLevel { get; init; }
     public required int ChunkSize { get; init; }

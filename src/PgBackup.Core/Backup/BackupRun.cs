@@ -124,6 +124,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
                 StartLsn = backup.StartLsn.ToString(),
                 EndLsn = backup.EndLsn.ToString(),
                 Timeline = backup.StartTimeline,
+                WalSegmentSize = segmentSize,
                 Compression = Repository.Codecs.RepositoryCodec.Name,
                 CompressionLevel = repository.Codec.CompressionLevel,
                 ChunkSize = ChunkSize,

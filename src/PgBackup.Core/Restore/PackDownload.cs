@@ -17,7 +17,7 @@ internal sealed class PackDownload(BackupRepository repository, BackupManifest b
     public Task RunAsync(CancellationToken ct)
     {
         var byPack = backup.Files
-            .Where(f => f.Type == BackupFileType.File)
+            .Where(files.NeedsContent)
             .SelectMany(f => f.Chunks.Select((c, i) => (Chunk: c, Path: files.PathOf(f), FileOffset: (long)i * backup.ChunkSize)))
             .GroupBy(x => x.Chunk.Pack);
         // Downloads wait on the network and decoding is cheap: a few more readers than cores.

@@ -21,6 +21,9 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value, bool
 
     public static RecoveryTarget Immediate(RecoveryTargetAction action = RecoveryTargetAction.Promote) => new(RecoveryTargetKind.Immediate, null, false, action);
 
+    /// <summary>Replay everything archived, then promote: what an operator wants after losing the whole cluster.</summary>
+    public static RecoveryTarget Latest() => new(RecoveryTargetKind.Latest, null, false, RecoveryTargetAction.Promote);
+
     /// <summary>An ISO 8601 time. Without an offset it needs <paramref name="timeZone"/> (an IANA name), else it is refused with a hint.</summary>
     public static RecoveryTarget AtTime(string text, string? timeZone, bool exclusive, RecoveryTargetAction action)
     {

@@ -1,11 +1,18 @@
 namespace PgBackup.Restore;
 
 /// <summary>What `pgbackup restore` was asked to do.</summary>
-/// <param name="BackupId">A backup id or "latest".</param>
+/// <param name="BackupId">A backup id, "latest", or null to let the planner choose for the target.</param>
+/// <param name="Timeline">Recovery target timeline; null for the newest archived one.</param>
 /// <param name="TablespaceMap">Tablespace OID → directory to restore it into instead of its original location.</param>
 /// <param name="Port">The port the restored server will listen on.</param>
+/// <param name="Delta">Restore over an existing copy: keep files whose checksum matches, rewrite the rest.</param>
+/// <param name="RestoreCommand">restore_command for the restored server (fetches WAL beyond what the restore put into pg_wal).</param>
 public sealed record RestoreOptions(
-    string BackupId,
+    string? BackupId,
+    RecoveryTarget Target,
+    uint? Timeline,
     string PgData,
     IReadOnlyDictionary<uint, string> TablespaceMap,
-    int Port);
+    int Port,
+    bool Delta,
+    string RestoreCommand);

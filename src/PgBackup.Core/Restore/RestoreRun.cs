@@ -7,12 +7,14 @@ using PgBackup.Repository;
 namespace PgBackup.Restore;
 
 /// <summary>What a restore wrote.</summary>
-public sealed record RestoreResult(BackupManifest Backup, string PgData, long BytesWritten, TimeSpan Duration);
+/// <param name="Directories">PGDATA and every tablespace directory written.</param>
+public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyList<string> Directories, long BytesWritten, int FilesKept, long WalSegments, TimeSpan Duration);
 
 /// <summary>
-/// `pgbackup restore`, top-down: resolve the backup, refuse a non-empty target, lay out the
-/// directories and files, fill them from the packs in parallel, check every file's SHA-256, put
-/// the backup's WAL into pg_wal, and make the copy start standalone.
+/// `pgbackup restore`, top-down: plan (backup, timeline path, WAL), refuse a non-empty target
+/// unless --delta, lay out directories and files, fill them from the packs in parallel, check
+/// every file's SHA-256, put the backup's WAL and the archived WAL up to the target into pg_wal,
+/// and write the recovery settings so the copy recovers to the target and runs standalone.
 /// </summary>
 public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgress>? progress = null)
 {
@@ -20,28 +22,38 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
     {
         var started = DateTimeOffset.UtcNow;
         using var repository = policy.OpenRepository();
-        var backup = await BackupCatalog.ResolveAsync(repository, options.BackupId, ct).ConfigureAwait(false);
+        var plan = await new RestorePlanner(repository).PlanAsync(options.Target, options.BackupId, options.Timeline, ct).ConfigureAwait(false);
+        var backup = plan.Backup;
         foreach (var oid in options.TablespaceMap.Keys.Where(oid => backup.Tablespaces.All(t => t.Oid != oid)))
             throw new UsageException($"--tablespace-map {oid}=...: backup {backup.Id} has no tablespace with OID {oid} (it has: {string.Join(", ", backup.Tablespaces.Select(t => $"{t.Oid} at {t.Location}").DefaultIfEmpty("none"))})");
         var target = new RestoreTarget(options.PgData,
-            backup.Tablespaces.ToDictionary(t => t.Oid, t => options.TablespaceMap.GetValueOrDefault(t.Oid) ?? t.Location));
-        log.LogInformation("Restoring backup {Backup} ({Size} bytes, from {Member}) into {PgData}", backup.Id, backup.DatabaseSize, backup.Source.Member, target.PgData);
+            backup.Tablespaces.ToDictionary(t => t.Oid, t => options.TablespaceMap.GetValueOrDefault(t.Oid) ?? t.Location), options.Delta);
+        log.LogInformation("Restoring backup {Backup} ({Size} bytes, from {Member}) into {PgData}, recovering to {Target} on timeline {Timeline}",
+            backup.Id, backup.DatabaseSize, backup.Source.Member, target.PgData, options.Target.Describe(), plan.Timeline);
 
         try
         {
             var files = new RestoredFiles(target, backup);
+            if (options.Delta) await files.KeepMatchingAsync(ct).ConfigureAwait(false);
             files.CreateLayout();
             var download = new PackDownload(repository, backup, files);
-            using (new BackupProgressReporter(progress, () => new BackupProgress("restoring", download.BytesWritten, backup.DatabaseSize, null, DateTimeOffset.UtcNow - started)))
+            var pgWal = Path.Combine(target.PgData, "pg_wal");
+            var wal = new ArchivedWalDownload(repository, plan, pgWal);
+            using (new BackupProgressReporter(progress, () => new BackupProgress(download.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
+                       download.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
+            {
                 await download.RunAsync(ct).ConfigureAwait(false);
-            await files.VerifyAsync(ct).ConfigureAwait(false);
-            await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, Path.Combine(target.PgData, "backup_manifest"), ct).ConfigureAwait(false);
-            foreach (var segment in backup.Wal)
-                await RestoreEncodedAsync(repository, backup, segment, Path.Combine(target.PgData, "pg_wal", segment.FileName), ct).ConfigureAwait(false);
+                await files.VerifyAsync(ct).ConfigureAwait(false);
+                await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, Path.Combine(target.PgData, "backup_manifest"), ct).ConfigureAwait(false);
+                foreach (var segment in backup.Wal)
+                    await RestoreEncodedAsync(repository, backup, segment, Path.Combine(pgWal, segment.FileName), ct).ConfigureAwait(false);
+                await wal.RunAsync(ct).ConfigureAwait(false);
+            }
             files.RewriteTablespaceMap();
             files.ApplyMetadata();
-            await RecoveryConfiguration.ApplyAsync(target.PgData, backup, options.Port, [], ct).ConfigureAwait(false);
-            return new RestoreResult(backup, target.PgData, download.BytesWritten, DateTimeOffset.UtcNow - started);
+            await RecoveryConfiguration.ApplyAsync(target.PgData, backup, options.Port, RecoverySettings(options, plan), ct).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(target.PgData, "recovery.signal"), "", ct).ConfigureAwait(false);
+            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), download.BytesWritten, files.KeptCount, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -51,11 +63,16 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         }
     }
 
+    private static IEnumerable<string> RecoverySettings(RestoreOptions options, RestorePlan plan) =>
+        options.Target.Settings()
+            .Append($"recovery_target_timeline = '{plan.Timeline}'")
+            .Append($"restore_command = '{RecoveryConfiguration.Quote(options.RestoreCommand)}'");
+
     private static async Task RestoreEncodedAsync(BackupRepository repository, BackupManifest backup, EncodedObject obj, string path, CancellationToken ct)
     {
         var key = BackupObjects.Absolute(repository, backup.Id, obj.Key);
         string sha256;
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             sha256 = await Repository.Codecs.EncodedObjects.GetDecodedAsync(repository.Store, key, repository.Codec, file, ct).ConfigureAwait(false);
         if (sha256 != obj.PlainSha256)
             throw new RepositoryException($"'{key}' in {repository.Store.Describe} decodes to content with SHA-256 {sha256}, the manifest expects {obj.PlainSha256}: the object is damaged; verify the repository");

@@ -8,13 +8,19 @@ namespace PgBackup.Restore;
 /// </summary>
 internal sealed class RestoreTarget
 {
-    public RestoreTarget(string pgData, IReadOnlyDictionary<uint, string> tablespaceDirs)
+    /// <param name="delta">Restoring over an earlier copy: the directories may hold files, but no running server.</param>
+    public RestoreTarget(string pgData, IReadOnlyDictionary<uint, string> tablespaceDirs, bool delta)
     {
         PgData = Path.GetFullPath(pgData);
         TablespaceDirs = tablespaceDirs.ToDictionary(kv => kv.Key, kv => Path.GetFullPath(kv.Value));
-        foreach (var dir in TablespaceDirs.Values.Prepend(PgData))
-            RequireEmpty(dir);
+        if (delta && File.Exists(Path.Combine(PgData, "postmaster.pid")))
+            throw new UsageException($"{PgData} has a postmaster.pid: a server may be running on it; stop it (pg_ctl -D {PgData} stop) before a --delta restore");
+        if (!delta)
+            foreach (var dir in Roots)
+                RequireEmpty(dir);
     }
+
+    public IEnumerable<string> Roots => TablespaceDirs.Values.Prepend(PgData);
 
     public string PgData { get; }
 
@@ -36,6 +42,6 @@ internal sealed class RestoreTarget
         if (File.Exists(dir))
             throw new UsageException($"{dir} is a file, not a directory; give an empty or new directory");
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-            throw new UsageException($"{dir} is not empty; restore into an empty or new directory (or move its contents away first)");
+            throw new UsageException($"{dir} is not empty; restore into an empty or new directory, or give --delta to reuse the files that match");
     }
 }

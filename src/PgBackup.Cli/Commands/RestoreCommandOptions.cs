@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using PgBackup.Errors;
+using PgBackup.Restore;
+
+namespace PgBackup.Cli.Commands;
+
+/// <summary>The options of `pgbackup restore`, and their translation into a recovery target.</summary>
+internal sealed class RestoreCommandOptions
+{
+    public readonly Option<string?> Backup = new("--backup") { Description = "Backup id or 'latest' (default: the newest backup that ends before the target)" };
+    public readonly Option<string?> PgData = new("--pgdata") { Description = "Empty or new directory to restore into" };
+    public readonly Option<string?> Time = new("--time") { Description = "Recover to this time (ISO 8601 with a zone, e.g. 2026-11-27T14:05:00Z)" };
+    public readonly Option<string?> Tz = new("--tz") { Description = "Time zone for a --time written without one (IANA name, e.g. Europe/Berlin)" };
+    public readonly Option<string?> Lsn = new("--lsn") { Description = "Recover to this WAL location (e.g. 0/3000028)" };
+    public readonly Option<string?> Xid = new("--xid") { Description = "Recover to this transaction id" };
+    public readonly Option<string?> Name = new("--name") { Description = "Recover to this restore point (pg_create_restore_point)" };
+    public readonly Option<bool> Latest = new("--latest") { Description = "Recover all archived WAL (the default)" };
+    public readonly Option<bool> Immediate = new("--immediate") { Description = "Stop as soon as the backup is consistent" };
+    public readonly Option<uint?> Timeline = new("--timeline") { Description = "Recovery target timeline (default: the newest archived, so targets after a failover land on it)" };
+    public readonly Option<string> Action = new("--target-action") { Description = "At the target: promote, pause or shutdown", DefaultValueFactory = _ => "promote" };
+    public readonly Option<bool> Exclusive = new("--exclusive") { Description = "Stop just before the target instead of just after it" };
+    public readonly Option<bool> DryRun = new("--dry-run") { Description = "Print the plan (backup, timelines, WAL, bytes, time) and stop" };
+    public readonly Option<bool> Delta = new("--delta") { Description = "Restore over an earlier copy: keep files whose checksum matches, rewrite the rest" };
+    public readonly Option<string[]> TablespaceMap = new("--tablespace-map") { Description = "OID=DIR: restore a tablespace into DIR (repeatable)" };
+    public readonly Option<int> Port = new("--port") { Description = "Port of the restored server", DefaultValueFactory = _ => 5432 };
+    public readonly Option<bool> Start = new("--start") { Description = "Start PostgreSQL, wait until recovery ends, and report the point reached" };
+    public readonly Option<bool> StopAfter = new("--stop-after") { Description = "With --start: stop the server after reporting" };
+    public readonly Option<string?> PgBin = new("--pg-bin") { Description = "Directory of pg_ctl/postgres (default: pg_config --bindir, then /usr/lib/postgresql/MAJOR/bin)" };
+    public readonly Option<string?> OsUser = new("--os-user") { Description = "When run as root: the user the server runs as (default postgres)" };
+    public readonly Option<string?> RestoreCommand = new("--restore-command") { Description = "restore_command for the restored server (default: pgbackup wal-fetch with this policy)" };
+
+    public IEnumerable<Option> All =>
+    [
+        Backup, PgData, Time, Tz, Lsn, Xid, Name, Latest, Immediate, Timeline, Action, Exclusive, DryRun, Delta,
+        TablespaceMap, Port, Start, StopAfter, PgBin, OsUser, RestoreCommand,
+    ];
+
+    public RecoveryTarget Target(ParseResult parse)
+    {
+        var given = new (string Flag, bool Set)[]
+        {
+            ("--time", parse.GetValue(Time) is not null), ("--lsn", parse.GetValue(Lsn) is not null), ("--xid", parse.GetValue(Xid) is not null),
+            ("--name", parse.GetValue(Name) is not null), ("--latest", parse.GetValue(Latest)), ("--immediate", parse.GetValue(Immediate)),
+        }.Where(g => g.Set).Select(g => g.Flag).ToList();
+        if (given.Count > 1)
+            throw new UsageException($"give one recovery target, not {string.Join(" and ", given)}");
+        if (parse.GetValue(Tz) is not null && parse.GetValue(Time) is null)
+            throw new UsageException("--tz only applies to --time");
+        var exclusive = parse.GetValue(Exclusive);
+        var action = parse.GetValue(Action) switch
+        {
+            "promote" => RecoveryTargetAction.Promote,
+            "pause" => RecoveryTargetAction.Pause,
+            "shutdown" => RecoveryTargetAction.Shutdown,
+            var other => throw new UsageException($"--target-action '{other}' is not one of promote, pause, shutdown"),
+        };
+        if (exclusive && given.FirstOrDefault() is null or "--latest" or "--immediate")
+            throw new UsageException("--exclusive needs a --time, --lsn, --xid or --name target");
+        return given.FirstOrDefault() switch
+        {
+            "--time" => RecoveryTarget.AtTime(parse.GetValue(Time)!, parse.GetValue(Tz), exclusive, action),
+            "--lsn" => RecoveryTarget.AtLsn(parse.GetValue(Lsn)!, exclusive, action),
+            "--xid" => RecoveryTarget.AtXid(parse.GetValue(Xid)!, exclusive, action),
+            "--name" => RecoveryTarget.AtName(parse.GetValue(Name)!, exclusive, action),
+            "--immediate" => RecoveryTarget.Immediate(action),
+            _ => action == RecoveryTargetAction.Promote ? RecoveryTarget.Latest() : throw new UsageException("--target-action needs a target; recovering all WAL always promotes"),
+        };
+    }
+
+    public int PortOf(ParseResult parse) =>
+        parse.GetValue(Port) is var port and > 0 and < 65536 ? port : throw new UsageException($"--port {parse.GetValue(Port)} is not a TCP port; give 1 to 65535");
+
+    public Dictionary<uint, string> TablespaceMapOf(ParseResult parse)
+    {
+        var map = new Dictionary<uint, string>();
+        foreach (var item in parse.GetValue(TablespaceMap) ?? [])
+        {
+            var eq = item.IndexOf('=');
+            if (eq <= 0 || !uint.TryParse(item.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out var oid) || eq == item.Length - 1)
+                throw new UsageException($"--tablespace-map '{item}' is not OID=DIR (e.g. 16385=/srv/ts1); `pgbackup info ID` lists the OIDs");
+            if (!map.TryAdd(oid, item[(eq + 1)..]))
+                throw new UsageException($"--tablespace-map names tablespace {oid} twice");
+        }
+        return map;
+    }
+}

@@ -1,0 +1,59 @@
+using PgBackup.Errors;
+using PgBackup.Postgres;
+using PgBackup.Repository;
+
+namespace PgBackup.Restore;
+
+/// <summary>
+/// Puts the archived WAL a plan needs into pg_wal before the server starts, in parallel: recovery
+/// then replays at disk speed instead of one restore_command call per segment, and does not
+/// depend on the restored server's OS user being able to read the repository's credentials.
+/// History files of the timeline path go along, so recovery can follow the timeline switches.
+/// </summary>
+internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePlan plan, string pgWal)
+{
+    private long _segments;
+
+    public long SegmentsWritten => Interlocked.Read(ref _segments);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        foreach (var timeline in plan.TimelinePath.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
+            await FetchAsync(WalFileName.HistoryFileName(timeline), (s, t) => repository.Wal.TryGetHistoryAsync(timeline, s, t), required: timeline == plan.Timeline, ct).ConfigureAwait(false);
+        if (plan.WalUntil is not { } until) return;
+
+        var size = (ulong)plan.Backup.WalSegmentSize;
+        var untilSegment = (until.Value + size - 1) / size;
+        var segments = plan.TimelinePath
+            .SelectMany(r => Range(r.First, Math.Min(r.Until, untilSegment)).Select(n => new WalSegmentName(r.Timeline, n, (long)size)))
+            .ToList();
+        await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct }, async (segment, token) =>
+        {
+            await FetchAsync(segment.FileName, (s, t) => repository.Wal.TryGetSegmentAsync(segment.Timeline, segment.FileName, s, t), required: true, token).ConfigureAwait(false);
+            Interlocked.Increment(ref _segments);
+        }).ConfigureAwait(false);
+    }
+
+    private async Task FetchAsync(string fileName, Func<Stream, CancellationToken, Task<bool>> get, bool required, CancellationToken ct)
+    {
+        var path = Path.Combine(pgWal, fileName);
+        var temporary = path + ".pgbackup-tmp";
+        bool found;
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            found = await get(file, ct).ConfigureAwait(false);
+        if (found)
+        {
+            // Replaces the backup's own zero-padded copy of its last segment with the complete one.
+            File.Move(temporary, path, overwrite: true);
+            return;
+        }
+        File.Delete(temporary);
+        if (required)
+            throw new RepositoryException($"{fileName} vanished from {repository.Describe} since the plan was made (expired meanwhile?); plan again with `pgbackup restore --dry-run`");
+    }
+
+    private static IEnumerable<ulong> Range(ulong first, ulong until)
+    {
+        for (var n = first; n < until; n++) yield return n;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using PgBackup.Errors;
+
+namespace PgBackup.Restore;
+
+/// <summary>
+/// `restore --start`: starts PostgreSQL on a restored directory and waits until recovery ends,
+/// then says where it ended. PostgreSQL refuses to run as root, so when we are root the server
+/// runs as <see cref="OsUser"/>, who is given the directories first.
+/// </summary>
+public sealed class RecoveredServer(string pgBin, string pgData, int port, string? osUser)
+{
+    public string LogPath => Path.Combine(pgData, "pgbackup-recovery.log");
+
+    public string? OsUser => osUser;
+
+    /// <summary>The binaries of <paramref name="major"/>: --pg-bin, else pg_config's bindir, else Debian's layout.</summary>
+    public static string FindBinaries(string? pgBin, int major)
+    {
+        var candidates = pgBin is not null ? [pgBin] : new[] { PgConfigBinDir(), $"/usr/lib/postgresql/{major}/bin", $"/usr/pgsql-{major}/bin" }.OfType<string>();
+        foreach (var dir in candidates)
+        {
+            var postgres = Path.Combine(dir, "postgres");
+            if (!File.Exists(postgres)) continue;
+            var version = Run(postgres, ["--version"]).Output;
+            if (version.Contains($" {major}.", StringComparison.Ordinal)) return dir;
+            if (pgBin is not null)
+                throw new UsageException($"--pg-bin {pgBin} holds '{version.Trim()}', but the backup is of PostgreSQL {major}; give the PostgreSQL {major} binaries");
+        }
+        throw new UsageException(pgBin is not null
+            ? $"--pg-bin {pgBin} has no postgres binary; give the directory holding pg_ctl and postgres of PostgreSQL {major}"
+            : $"no PostgreSQL {major} binaries found (pg_config, /usr/lib/postgresql/{major}/bin); install postgresql-{major} or give --pg-bin DIR");
+    }
+
+    public async Task<RecoveryOutcome> StartAsync(IEnumerable<string> ownedDirectories, TimeSpan timeout, CancellationToken ct)
+    {
+        if (osUser is not null)
+            foreach (var dir in ownedDirectories)
+                Check(Run("chown", ["-R", osUser + ":", dir]), $"giving {dir} to {osUser}");
+        File.Delete(LogPath);
+        // logging_collector off: the recovery report is read from the log pg_ctl writes.
+        Check(RunAsServerUser(Path.Combine(pgBin, "pg_ctl"), ["-D", pgData, "-l", LogPath, "-W", "-o", $"-c logging_collector=off -p {port}", "start"]), "starting PostgreSQL");
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, ct).ConfigureAwait(false);
+            var log = File.Exists(LogPath) ? await File.ReadAllTextAsync(LogPath, ct).ConfigureAwait(false) : "";
+            if (RecoveryOutcome.FromLog(log) is { } outcome) return outcome;
+            if (!File.Exists(Path.Combine(pgData, "postmaster.pid")) && log.Length > 0 && !log.Contains("shutdown at recovery target", StringComparison.Ordinal))
+                return new RecoveryOutcome(RecoveryEnd.Failed, null, null, null, null, $"the server exited during recovery; see {LogPath}");
+        }
+        throw new OperationFailedException($"recovery did not end within {timeout.TotalMinutes:0} minutes; the server keeps running (see {LogPath}); stop it with pg_ctl -D {pgData} stop");
+    }
+
+    public void Stop() => Check(RunAsServerUser(Path.Combine(pgBin, "pg_ctl"), ["-D", pgData, "-m", "fast", "-w", "stop"]), "stopping PostgreSQL");
+
+    private (int ExitCode, string Output) RunAsServerUser(string program, string[] args) =>
+        osUser is null ? Run(program, args) : Run("setpriv", ["--reuid=" + osUser, "--regid=" + osUser, "--init-groups", program, .. args]);
+
+    private static void Check((int ExitCode, string Output) result, string what)
+    {
+        if (result.ExitCode != 0)
+            throw new OperationFailedException($"{what} failed: {result.Output.Trim().Split('\n').LastOrDefault()}");
+    }
+
+    private static string? PgConfigBinDir()
+    {
+        try { return Run("pg_config", ["--bindir"]).Output.Trim() is { Length: > 0 } dir ? dir : null; }
+        catch (System.ComponentModel.Win32Exception) { return null; }
+    }
+
+    private static (int ExitCode, string Output) Run(string program, string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using PgBackup.Backup;
+using PgBackup.Errors;
+using PgBackup.Postgres;
+using PgBackup.Repository;
+using PgBackup.Wal;
+
+namespace PgBackup.Restore;
+
+/// <summary>
+/// Chooses how to reach a recovery target: the newest complete backup that ends before it, on the
+/// history of the target timeline (by default the newest archived one, so a target after a
+/// failover lands on the new timeline), with an unbroken chain of archived WAL from the backup's
+/// end to the target. An impossible target is refused with the reason and the nearest possible one.
+/// </summary>
+public sealed class RestorePlanner(BackupRepository repository)
+{
+    public async Task<RestorePlan> PlanAsync(RecoveryTarget target, string? backupId, uint? timeline, CancellationToken ct)
+    {
+        var backups = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
+        if (backups.Count == 0)
+            throw new UsageException($"no complete backup in {repository.Describe}; take one with `pgbackup backup`");
+        var segmentSize = backups[^1].WalSegmentSize;
+        var archived = await ArchivedWal.LoadAsync(repository, segmentSize, ct).ConfigureAwait(false);
+
+        var targetTimeline = timeline ?? archived.Timelines.Concat(backups.Select(b => b.Timeline)).Max();
+        var history = await ArchivedHistory.LoadAsync(repository, targetTimeline, ct).ConfigureAwait(false)
+            ?? throw (timeline is not null && !archived.Timelines.Contains(targetTimeline)
+                ? new UsageException($"--timeline {targetTimeline} does not exist in the archive (timelines: {string.Join(", ", archived.Timelines.Concat(backups.Select(b => b.Timeline)).Distinct().Order())})")
+                : new RepositoryException($"the history file of timeline {targetTimeline} is not archived, so recovery cannot follow it; run `pgbackup check` (or give --timeline with an older timeline)"));
+
+        var onPath = backups.Where(b => history.Contains(b.Timeline) && history.TimelineAt(Lsn.Parse(b.EndLsn)) == b.Timeline).ToList();
+        var backup = backupId is not null ? Named(backups, onPath, backupId, targetTimeline) : Newest(onPath, target, targetTimeline);
+        CheckBackupPrecedesTarget(backup, target);
+
+        var walFrom = Lsn.Parse(backup.EndLsn);
+        var archivedTo = ResumePosition.NewestArchived(archived, history);
+        Lsn? walUntil = target.Kind switch
+        {
+            RecoveryTargetKind.Immediate => null,
+            RecoveryTargetKind.Lsn => target.Lsn,
+            _ => archivedTo is { } to && to > walFrom ? to : null,
+        };
+        CheckTargetWithinArchive(target, archivedTo, archived.NewestWrite, backup);
+
+        var path = WalPath.Ranges(history, backup.Timeline, walFrom, segmentSize);
+        long segments = 0;
+        if (walUntil is { } until && until > walFrom)
+        {
+            var gaps = WalContinuity.FindGaps(archived, history, backup.Timeline, walFrom, until);
+            if (gaps.Count > 0)
+                throw new RepositoryException($"WAL recovery needs to reach {target.Describe()} from backup {backup.Id} is missing: {gaps[0]}; the nearest reachable target is --lsn {gaps[0].From}, or restore a backup taken after the gap");
+            var untilSegment = (until.Value + (ulong)segmentSize - 1) / (ulong)segmentSize;
+            segments = path.Sum(r => Math.Min(r.Until, untilSegment) is var to && to > r.First ? (long)(to - r.First) : 0);
+        }
+        return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, archived.NewestWrite);
+    }
+
+    private static BackupManifest Named(IReadOnlyList<BackupManifest> backups, List<BackupManifest> onPath, string id, uint timeline)
+    {
+        var named = id == "latest" ? onPath.LastOrDefault() : backups.FirstOrDefault(b => b.Id == id);
+        if (named is null)
+            throw new UsageException(id == "latest" ? $"no backup lies on the history of timeline {timeline}" : $"no complete backup '{id}'; `pgbackup list` shows the ids");
+        if (!onPath.Contains(named))
+            throw new UsageException($"backup {named.Id} (timeline {named.Timeline}, ends at {named.EndLsn}) is not on the history of timeline {timeline}; choose a backup on that history or another --timeline");
+        return named;
+    }
+
+    private static BackupManifest Newest(List<BackupManifest> onPath, RecoveryTarget target, uint timeline)
+    {
+        if (onPath.Count == 0)
+            throw new UsageException($"no complete backup lies on the history of timeline {timeline}; give --timeline, or take a backup");
+        var eligible = target.Kind switch
+        {
+            RecoveryTargetKind.Time => onPath.Where(b => b.EndTime <= target.Time).ToList(),
+            RecoveryTargetKind.Lsn => onPath.Where(b => Lsn.Parse(b.EndLsn) <= target.Lsn).ToList(),
+            _ => onPath,
+        };
+        return eligible.LastOrDefault() ?? throw BeforeOldest(onPath[0], target);
+    }
+
+    private static void CheckBackupPrecedesTarget(BackupManifest backup, RecoveryTarget target)
+    {
+        var tooLate = target.Kind switch
+        {
+            RecoveryTargetKind.Time => backup.EndTime > target.Time,
+            RecoveryTargetKind.Lsn => Lsn.Parse(backup.EndLsn) > target.Lsn,
+            _ => false,
+        };
+        if (tooLate) throw BeforeOldest(backup, target);
+    }
+
+    private static UsageException BeforeOldest(BackupManifest oldest, RecoveryTarget target) =>
+        new($"{target.Describe()} is before the end of backup {oldest.Id} ({oldest.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z, LSN {oldest.EndLsn}), the oldest usable one; the nearest possible target is --time {oldest.EndTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)}Z or --lsn {oldest.EndLsn}");
+
+    private static void CheckTargetWithinArchive(RecoveryTarget target, Lsn? archivedTo, DateTimeOffset? newestWrite, BackupManifest backup)
+    {
+        if (target.Kind == RecoveryTargetKind.Lsn && target.Lsn > Lsn.Max(archivedTo ?? Lsn.Invalid, Lsn.Parse(backup.EndLsn)))
+            throw new UsageException($"{target.Describe()} is beyond the end of the archive (complete WAL up to {archivedTo?.ToString() ?? backup.EndLsn}); the nearest possible target is --lsn {archivedTo?.ToString() ?? backup.EndLsn} or --latest");
+        if (target.Kind == RecoveryTargetKind.Time && target.Time > (newestWrite ?? backup.EndTime))
+            throw new UsageException($"{target.Describe()} is after the newest archived WAL (written {(newestWrite ?? backup.EndTime).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z); the nearest possible target is --latest, or check that the archiver runs (`pgbackup check`)");
+    }
+}

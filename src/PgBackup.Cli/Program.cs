@@ -12,5 +12,6 @@ root.Subcommands.Add(BackupCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RestoreCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 
 return await CommandRunner.RunAsync(root, args);

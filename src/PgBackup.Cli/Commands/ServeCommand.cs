@@ -36,9 +36,14 @@ internal static class ServeCommand
             Description = "With --on-shutdown finish: seconds a running job may take before it is cancelled anyway (default 600)",
             DefaultValueFactory = _ => 600,
         };
+        var workers = new Option<int>("--workers")
+        {
+            Description = "Jobs this instance runs at once, across clusters (default 4; one backup per cluster at a time regardless)",
+            DefaultValueFactory = _ => 4,
+        };
         var command = new Command("serve", "Run scheduled backups from a policy directory, with the job dashboard (/hangfire), a JSON API (/api) and metrics (/metrics)")
         {
-            policies, urls, storage, tokenFile, onShutdown, shutdownTimeout,
+            policies, urls, storage, tokenFile, onShutdown, shutdownTimeout, workers,
         };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (_, _) =>
         {
@@ -50,8 +55,10 @@ internal static class ServeCommand
                 throw new UsageException($"listening on {string.Join(", ", bind)} (not loopback only) needs authentication: set {ServeToken.EnvironmentVariable} or --token-file FILE");
             var timeout = parse.GetValue(shutdownTimeout);
             if (timeout is < 0 or > 86_400) throw new UsageException($"--shutdown-timeout {timeout} is out of range; give 0 to 86400 seconds");
+            var workerCount = parse.GetValue(workers);
+            if (workerCount is < 1 or > 64) throw new UsageException($"--workers {workerCount} is out of range; give 1 to 64");
             var options = new ServeOptions(directory, bind, JobStorageSetting.Parse(parse.GetRequiredValue(storage)), token,
-                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(timeout));
+                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(timeout), workerCount);
             // The host handles SIGTERM/SIGINT itself to shut down gracefully (see CommandRunner).
             await ServeHost.RunAsync(options);
             return 0;

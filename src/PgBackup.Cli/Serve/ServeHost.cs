@@ -53,7 +53,7 @@ internal static class ServeHost
         builder.Services.AddHangfireServer(o =>
         {
             o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
-            o.WorkerCount = 4;
+            o.WorkerCount = options.Workers;
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             o.StopTimeout = options.JobStopTimeout;
             o.ShutdownTimeout = options.JobStopTimeout + ServeOptions.CleanupGrace;

@@ -10,7 +10,8 @@ internal sealed record ServeOptions(
     Storage.JobStorageSetting Storage,
     string? Token,
     ShutdownMode OnShutdown,
-    TimeSpan ShutdownTimeout)
+    TimeSpan ShutdownTimeout,
+    int Workers)
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";
 

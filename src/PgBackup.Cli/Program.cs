@@ -16,5 +16,6 @@ root.Subcommands.Add(ArchiveCommand.Create());
 root.Subcommands.Add(WalPushCommand.Create());
 root.Subcommands.Add(WalFetchCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 
 return await CommandRunner.RunAsync(root, args);

@@ -56,7 +56,8 @@ internal static class ClusterCommand
         if (d.Chosen is { } c) AnsiConsole.MarkupLine($"source: [bold]{Markup.Escape(c.Member.Name)}[/] ({c.Member.Host}:{c.Member.Port})");
     }
 
-    private static object ToJson(Policy policy, SourceDecision d) => new
+    /// <summary>The decision as `cluster --json` prints it; /api/clusters serves the same shape.</summary>
+    internal static object ToJson(Policy policy, SourceDecision d) => new
     {
         cluster = policy.Cluster,
         answeredBy = d.Cluster.AnsweredBy.ToString(),

@@ -23,10 +23,17 @@ internal static class CommandRunner
             Console.Error.WriteLine($"error: {parse.Errors[0].Message.TrimEnd('.')}; run `pgbackup{verb} --help` for usage");
             return (int)ErrorClass.Usage;
         }
-        ConfigureLogging(parse);
+        var service = ServiceVerbs.Contains(parse.CommandResult.Command.Name);
+        ConfigureLogging(parse, service);
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false,
+                // A service shuts down gracefully on its own signal handling (running jobs finish or are
+                // discarded); System.CommandLine would end the process two seconds after the signal.
+                ProcessTerminationTimeout = service ? null : TimeSpan.FromSeconds(2),
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -62,9 +69,12 @@ internal static class CommandRunner
         }
     }
 
+    /// <summary>Long-running verbs: they log at information by default and handle termination signals themselves.</summary>
+    private static readonly HashSet<string> ServiceVerbs = ["serve"];
+
     public static ILoggerFactory LoggerFactory { get; private set; } = new SerilogLoggerFactory();
 
-    private static void ConfigureLogging(ParseResult parse)
+    private static void ConfigureLogging(ParseResult parse, bool service)
     {
         var level = parse.GetValue(GlobalOptions.Verbose) ? LogEventLevel.Information
             : Environment.GetEnvironmentVariable("PGBACKUP_LOG_LEVEL")?.ToLowerInvariant() switch
@@ -72,19 +82,20 @@ internal static class CommandRunner
                 "debug" => LogEventLevel.Debug,
                 "info" or "information" => LogEventLevel.Information,
                 "error" => LogEventLevel.Error,
-                _ => LogEventLevel.Warning,
+                _ => service ? LogEventLevel.Information : LogEventLevel.Warning,
             };
         var file = parse.GetValue(GlobalOptions.LogFile) ?? Environment.GetEnvironmentVariable("PGBACKUP_LOG_FILE");
         var config = new LoggerConfiguration()
             .MinimumLevel.Debug()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .Enrich.FromLogContext()
             // The terminal gets messages only; stack traces go to the log file.
             .WriteTo.Console(restrictedToMinimumLevel: level, standardErrorFromLevel: LogEventLevel.Verbose,
-                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}");
+                outputTemplate: service ? "{Timestamp:HH:mm:ss} {Level:u3} {JobId} {Message:lj}{NewLine}" : "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}");
         if (!string.IsNullOrEmpty(file))
         {
             Environment.SetEnvironmentVariable("PGBACKUP_LOG_FILE", file);
-            config = config.WriteTo.File(file, outputTemplate: "{Timestamp:O} {Level:u3} {SourceContext} {Message:lj}{NewLine}{Exception}");
+            config = config.WriteTo.File(file, outputTemplate: "{Timestamp:O} {Level:u3} {SourceContext} {JobId} {Message:lj}{NewLine}{Exception}");
         }
         Log.Logger = config.CreateLogger();
         LoggerFactory = new SerilogLoggerFactory(Log.Logger);

@@ -1,0 +1,33 @@
+namespace PgBackup.Cli.Serve.Archiver;
+
+/// <summary>
+/// What the continuous WAL archiver of one cluster last reported: the fields /api/clusters,
+/// /api/status and /metrics show.
+/// </summary>
+/// <param name="State">e.g. "streaming", "connecting", "failed".</param>
+/// <param name="Source">The member WAL is streamed from.</param>
+/// <param name="NewestArchivedWalTime">Commit time of the newest archived WAL: the end of the recoverable window.</param>
+internal sealed record ArchiverStatus(
+    string State,
+    string? Source,
+    long? LagBytes,
+    double? LagSeconds,
+    string? NewestArchivedSegment,
+    DateTimeOffset? NewestArchivedWalTime,
+    string? LastError,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>Where the host reads archiver state from; null for a cluster whose archiver is not running.</summary>
+internal interface IArchiverStatusSource
+{
+    ArchiverStatus? Get(string cluster);
+}
+
+/// <summary>
+/// The archiver of one cluster as `serve` hosts it: runs until cancelled, reporting its state as
+/// it goes. The WAL archiver's adapter implements this; <see cref="ArchiverSupervisor"/> runs one per valid policy.
+/// </summary>
+internal interface IClusterArchiver
+{
+    Task RunAsync(PgBackup.Policies.Policy policy, IProgress<ArchiverStatus> status, CancellationToken ct);
+}

@@ -1,0 +1,24 @@
+using Hangfire.Common;
+using PgBackup.Policies;
+
+namespace PgBackup.Cli.Serve.Jobs;
+
+/// <summary>
+/// A kind of job a policy schedules: which cron of the policy drives it and the job method it calls.
+/// Recurring job ids are "kind:cluster", stable across restarts and shared by every instance on one storage.
+/// </summary>
+internal sealed record ScheduledJob(string Kind, Func<ScheduleSettings, string?> Cron, Func<string, Job> Create)
+{
+    /// <summary>Every job `serve` schedules. Expire, verify and drill become one line each here when the engine has them.</summary>
+    public static readonly IReadOnlyList<ScheduledJob> All =
+    [
+        new("backup", s => s.Full, cluster => Job.FromExpression<BackupJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
+    ];
+
+    public string IdFor(string cluster) => $"{Kind}:{cluster}";
+
+    /// <summary>The distributed lock that keeps two runs of this job for one cluster apart, across instances.</summary>
+    public static string LockFor(string kind, string cluster) => $"pgbackup:{kind}:{cluster}";
+
+    public static bool IsOurs(string recurringJobId) => All.Any(j => recurringJobId.StartsWith(j.Kind + ":", StringComparison.Ordinal));
+}

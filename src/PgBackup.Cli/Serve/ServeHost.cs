@@ -1,0 +1,85 @@
+using Hangfire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PgBackup.Cli.Serve.Api;
+using PgBackup.Cli.Serve.Archiver;
+using PgBackup.Cli.Serve.Jobs;
+using PgBackup.Cli.Serve.Metrics;
+using PgBackup.Cli.Serve.Policies;
+using PgBackup.Cli.Serve.Security;
+using PgBackup.Cli.Serve.Status;
+using Serilog;
+
+namespace PgBackup.Cli.Serve;
+
+/// <summary>
+/// The `serve` process: ASP.NET Core for the dashboard, API and metrics, a Hangfire server running
+/// the policies' jobs, the policy directory watched for changes, and the WAL archivers.
+/// </summary>
+internal static class ServeHost
+{
+    public static async Task RunAsync(ServeOptions options)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSerilog(Log.Logger, dispose: false);
+        builder.WebHost.UseUrls([.. options.Urls]);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.JobStopTimeout + ServeOptions.CleanupGrace + TimeSpan.FromSeconds(5));
+        // Trust X-Forwarded-* from a proxy on this host only (the default known proxies: loopback).
+        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost);
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(sp => new PolicyDirectory(options.PolicyDirectory, sp.GetRequiredService<ILogger<PolicyDirectory>>()));
+        builder.Services.AddHostedService<PolicyReloader>();
+        builder.Services.AddSingleton<RecurringJobSync>();
+        builder.Services.AddSingleton<BackupStatusReader>();
+        builder.Services.AddSingleton<StatusCollector>();
+        builder.Services.AddSingleton<JobFailureCounter>();
+        builder.Services.AddSingleton<ArchiverStatusBoard>();
+        builder.Services.AddSingleton<IArchiverStatusSource>(sp => sp.GetRequiredService<ArchiverStatusBoard>());
+        builder.Services.AddHostedService<ArchiverSupervisor>();
+        builder.Services.AddTransient<BackupJob>();
+        builder.Services.AddTransient<PolicyErrorJob>();
+
+        builder.Services.AddHangfire(c => options.Storage.Configure(c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseFilter(new SkippedRunFilter())));
+        builder.Services.AddHangfireServer(o =>
+        {
+            o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            o.WorkerCount = options.Workers;
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            o.StopTimeout = options.JobStopTimeout;
+            o.ShutdownTimeout = options.JobStopTimeout + ServeOptions.CleanupGrace;
+        });
+
+        var app = builder.Build();
+        app.UseForwardedHeaders();
+        app.UseMiddleware<AccessMiddleware>();
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new DashboardAccess()],
+            DisplayStorageConnectionString = false,
+            DashboardTitle = "PgBackup jobs",
+            AppPath = null,
+        });
+        ApiEndpoints.Map(app);
+        MetricsEndpoint.Map(app);
+
+        var policies = app.Services.GetRequiredService<PolicyDirectory>();
+        var sync = app.Services.GetRequiredService<RecurringJobSync>();
+        policies.Reloaded += sync.Apply;
+        policies.Reload();
+
+        Log.Information("pgbackup serve: policies {Directory}, job storage {Storage}, listening on {Urls}, on shutdown {Mode}{Auth}",
+            policies.Path, options.Storage.Description, string.Join(", ", options.Urls), options.OnShutdown.ToString().ToLowerInvariant(),
+            options.Token is null ? " (loopback callers only)" : " (token required)");
+        await app.RunAsync();
+    }
+}

@@ -11,7 +11,8 @@ internal static class RestorePlanOutput
         var b = plan.Backup;
         var wal = plan.WalUntil is { } until
             ? $"{plan.WalFrom} to {until}: {plan.WalSegments} archived segment(s) of {ByteSize.Format(b.WalSegmentSize)}"
-            : "none from the archive (the backup carries the WAL it needs)";
+            : "none complete from the archive (the backup carries the WAL it needs)";
+        if (plan.NewestPartial is { } partial) wal += $", plus the archiver's newest partial segment {partial.FileName} (the last seconds)";
         Console.Out.WriteLine($"""
             restore plan
               target      {plan.Target.Describe()}, then {plan.Target.Action.ToString().ToLowerInvariant()}

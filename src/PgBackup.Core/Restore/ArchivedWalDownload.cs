@@ -20,6 +20,8 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
     {
         foreach (var timeline in plan.TimelinePath.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
             await FetchAsync(WalFileName.HistoryFileName(timeline), (s, t) => repository.Wal.TryGetHistoryAsync(timeline, s, t), required: timeline == plan.Timeline, ct).ConfigureAwait(false);
+        if (plan.NewestPartial is { } partial)
+            await FetchAsync(partial.FileName, (s, t) => repository.Wal.TryGetPartialAsync(partial.Timeline, partial.FileName, s, t), required: false, ct).ConfigureAwait(false);
         if (plan.WalUntil is not { } until) return;
 
         var size = (ulong)plan.Backup.WalSegmentSize;

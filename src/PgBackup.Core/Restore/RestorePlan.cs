@@ -11,6 +11,8 @@ namespace PgBackup.Restore;
 /// <param name="WalFrom">First WAL position read from the archive (the backup's end).</param>
 /// <param name="WalUntil">Last position recovery will need: the target LSN, or the end of the archive.</param>
 /// <param name="WalSegments">Archived segments recovery will read (besides those stored in the backup).</param>
+/// <param name="NewestPartial">The archiver's growing last segment, used as the final segment: it holds the
+/// WAL of the last seconds before the archive's end (the RPO promise), which no complete segment has yet.</param>
 public sealed record RestorePlan(
     BackupManifest Backup,
     RecoveryTarget Target,
@@ -19,10 +21,11 @@ public sealed record RestorePlan(
     Lsn WalFrom,
     Lsn? WalUntil,
     long WalSegments,
+    WalSegmentName? NewestPartial,
     DateTimeOffset? ArchiveNewestWrite)
 {
     /// <summary>Bytes to download: the backup as stored plus the archived WAL (segments are stored compressed; counted plain, as an upper bound).</summary>
-    public long DownloadBytes => Backup.StoredSize + WalSegments * Backup.WalSegmentSize;
+    public long DownloadBytes => Backup.StoredSize + (WalSegments + (NewestPartial is null ? 0 : 1)) * Backup.WalSegmentSize;
 
     /// <summary>A rough duration from the backup's own recorded rate; WAL replay speed is not known in advance.</summary>
     public TimeSpan? EstimatedCopyTime

@@ -53,7 +53,21 @@ public sealed class RestorePlanner(BackupRepository repository)
             var untilSegment = (until.Value + (ulong)segmentSize - 1) / (ulong)segmentSize;
             segments = path.Sum(r => Math.Min(r.Until, untilSegment) is var to && to > r.First ? (long)(to - r.First) : 0);
         }
-        return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, archived.NewestWrite);
+        return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, NewestPartial(archived, target, walFrom, walUntil, path), archived.NewestWrite);
+    }
+
+    /// <summary>
+    /// The partial segment that continues the complete ones on the newest timeline, when the target
+    /// may lie beyond them (time, xid, name, latest): without it the last seconds would be lost.
+    /// </summary>
+    private static WalSegmentName? NewestPartial(ArchivedWal archived, RecoveryTarget target, Lsn walFrom, Lsn? walUntil, IReadOnlyList<WalPathRange> path)
+    {
+        if (target.Kind is RecoveryTargetKind.Immediate or RecoveryTargetKind.Lsn || path.Count == 0 || path[^1].SwitchPoint is not null)
+            return null;
+        var next = Lsn.Max(walUntil ?? walFrom, walFrom).Value / (ulong)archived.SegmentSize;
+        return archived.Partials(path[^1].Timeline).Contains(next) && !archived.HasSegment(path[^1].Timeline, next)
+            ? archived.Segment(path[^1].Timeline, next)
+            : null;
     }
 
     private static BackupManifest Named(IReadOnlyList<BackupManifest> backups, List<BackupManifest> onPath, string id, uint timeline)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: a local sandbox cluster (etcd + 3 Patroni members
-# + s3rver), a backup taken from a replica into S3, and a restore that PostgreSQL starts on.
+# + s3rver), continuous WAL archiving from a replica, a backup taken from a replica into S3, and
+# a point-in-time restore to a moment between two writes — showing that exactly the earlier
+# write is there.
 #
 #   scripts/quickstart.sh          (run as root; PostgreSQL itself runs as the postgres user)
 #
-# Leaves the sandbox running (scripts/sandbox.sh down stops it) and the restored server stopped.
+# Leaves the sandbox running (scripts/sandbox.sh down stops it); stops the archiver and the
+# restored server.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -16,38 +19,59 @@ PG_BIN=/usr/lib/postgresql/15/bin
 AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
 
 step() { printf '\n==> %s\n' "$*"; }
+leader_sql() { scripts/sandbox.sh psql -X -q -At -c "$1"; }
 
 step "Starting the sandbox cluster"
 scripts/sandbox.sh up
 
 step "Building pgbackup"
 dotnet publish src/PgBackup.Cli/PgBackup.Cli.csproj -c Release -o "$REPO/artifacts/pgbackup" --nologo -v quiet
+chmod -R a+rX "$REPO/artifacts/pgbackup"   # the restored server (user postgres) runs it as restore_command
 pgbackup() { "$REPO/artifacts/pgbackup/pgbackup" "$@"; }
 
-step "Writing a marker row on the leader"
-scripts/sandbox.sh psql -q -c "CREATE TABLE IF NOT EXISTS quickstart (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now())" \
-  -c "INSERT INTO quickstart (note) VALUES ('before the backup')"
+if [[ -f "$WORK/pgdata/postmaster.pid" ]]; then "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" stop -m immediate || true; fi
+rm -rf "$WORK" && mkdir -p "$WORK" && chmod 755 "$WORK"
+
+step "Archiving WAL continuously from a replica (pgbackup archive, in the background)"
+pgbackup archive --policy "$POLICY" >"$WORK/archiver.log" 2>&1 &
+ARCHIVER=$!
+cleanup() {
+  kill "$ARCHIVER" 2>/dev/null || true
+  if [[ -f "$WORK/pgdata/postmaster.pid" ]]; then "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" stop -m fast >/dev/null || true; fi
+}
+trap cleanup EXIT
 
 step "Which member will we back up from?"
 pgbackup cluster --policy "$POLICY"
+
+leader_sql "CREATE TABLE IF NOT EXISTS quickstart (id serial PRIMARY KEY, note text, at timestamptz DEFAULT clock_timestamp()); TRUNCATE quickstart RESTART IDENTITY"
+leader_sql "INSERT INTO quickstart (note) VALUES ('1: before the backup')"
 
 step "Taking a backup from the healthiest replica into s3rver"
 pgbackup backup --policy "$POLICY"
 pgbackup list --policy "$POLICY"
 
-step "Restoring the latest backup into $WORK/pgdata"
-if [[ -f "$WORK/pgdata/postmaster.pid" ]]; then "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" stop -m immediate || true; fi
-rm -rf "$WORK"
-mkdir -p "$WORK"
-pgbackup restore --policy "$POLICY" --backup latest --pgdata "$WORK/pgdata" --port "$RESTORE_PORT"
-chown -R postgres:postgres "$WORK"
+step "Two more writes, with the recovery target between them"
+leader_sql "INSERT INTO quickstart (note) VALUES ('2: after the backup, before the target')"
+sleep 1
+TARGET="$(leader_sql "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")"
+sleep 1
+leader_sql "INSERT INTO quickstart (note) VALUES ('3: after the target')"
+echo "target: $TARGET"
+sleep 3   # the archiver uploads the growing WAL segment every second
 
-step "Checking the restored files against PostgreSQL's own manifest"
-"${AS_POSTGRES[@]}" "$PG_BIN/pg_verifybackup" "$WORK/pgdata"
+step "The plan, before any byte moves"
+pgbackup restore --policy "$POLICY" --time "$TARGET" --dry-run
 
-step "Starting PostgreSQL on the restored copy (port $RESTORE_PORT)"
-"${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgres.log" -w -t 60 start
-trap '"${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" stop -m fast >/dev/null || true' EXIT
-"${AS_POSTGRES[@]}" "$PG_BIN/psql" -h /tmp -p "$RESTORE_PORT" -U postgres -d postgres -c "SELECT id, note, at FROM quickstart ORDER BY id"
+step "Restoring to $TARGET and starting PostgreSQL on the copy (port $RESTORE_PORT)"
+pgbackup restore --policy "$POLICY" --time "$TARGET" --pgdata "$WORK/pgdata" --port "$RESTORE_PORT" --start
 
-step "Done: the backup restored and started; the sandbox keeps running (scripts/sandbox.sh down stops it)"
+step "What the restored server holds"
+"${AS_POSTGRES[@]}" "$PG_BIN/psql" -X -h /tmp -p "$RESTORE_PORT" -d postgres -c "SELECT id, note, at FROM quickstart ORDER BY id"
+rows="$("${AS_POSTGRES[@]}" "$PG_BIN/psql" -X -At -h /tmp -p "$RESTORE_PORT" -d postgres -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM quickstart")"
+if [[ "$rows" != "1,2" ]]; then
+  echo "error: expected exactly rows 1,2 at the target, found '$rows'" >&2
+  exit 1
+fi
+
+step "Done: restored to $TARGET — write 2 is there, write 3 (after the target) is not. The sandbox keeps running (scripts/sandbox.sh down stops it)."

@@ -9,7 +9,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props PgBackup.sln ./
 COPY src/ src/
-RUN dotnet publish src/PgBackup.Cli/PgBackup.Cli.csproj -c Release -o /app --no-self-contained
+RUN dotnet publish src/PgBackup.Cli/PgBackup.Cli.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # PostgreSQL binaries serve `restore --start` and `drill`; they must match the cluster's major

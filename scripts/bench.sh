@@ -29,7 +29,7 @@ rm -rf "$BENCH/results" && mkdir -p "$BENCH/results"
 trap '"$SANDBOX" down >/dev/null 2>&1 || true' EXIT
 "$SANDBOX" up >/dev/null
 load_endpoints
-dotnet publish "$REPO/src/PgBackup.Cli/PgBackup.Cli.csproj" -c Release -o "$BENCH/pgbackup" --nologo -v quiet
+"$REPO/scripts/publish.sh" "$BENCH/pgbackup" >/dev/null
 configure_pgbackrest
 write_policies
 

@@ -3,10 +3,9 @@
 #   scripts/install.sh            -> ~/.local/bin/pgbackup
 #   PREFIX=/usr/local scripts/install.sh
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 prefix="${PREFIX:-$HOME/.local}"
-dest="$prefix/lib/pgbackup"
-dotnet publish "$root/src/PgBackup.Cli/PgBackup.Cli.csproj" -c Release -o "$dest" --nologo -v quiet
+"$root/scripts/publish.sh" "$prefix/lib/pgbackup" >/dev/null
 mkdir -p "$prefix/bin"
-ln -sf "$dest/pgbackup" "$prefix/bin/pgbackup"
+ln -sf "$prefix/lib/pgbackup/pgbackup" "$prefix/bin/pgbackup"
 echo "installed $prefix/bin/pgbackup"

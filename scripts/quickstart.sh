@@ -25,8 +25,7 @@ step "Starting the sandbox cluster"
 scripts/sandbox.sh up
 
 step "Building pgbackup"
-dotnet publish src/PgBackup.Cli/PgBackup.Cli.csproj -c Release -o "$REPO/artifacts/pgbackup" --nologo -v quiet
-chmod -R a+rX "$REPO/artifacts/pgbackup"   # the restored server (user postgres) runs it as restore_command
+scripts/publish.sh "$REPO/artifacts/pgbackup"
 pgbackup() { "$REPO/artifacts/pgbackup/pgbackup" "$@"; }
 
 if [[ -f "$WORK/pgdata/postmaster.pid" ]]; then "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" stop -m immediate || true; fi

@@ -53,9 +53,7 @@ public sealed record S3Settings(
 /// <summary>Which members may serve as the backup and WAL source (DESIGN.md "Choosing the source").</summary>
 public sealed record SourceRules(long MaxLagBytes, bool AllowLeader);
 
-public enum CompressionSite { Client, Server }
-
-public sealed record BackupSettings(CompressionSite Compression, int Retries);
+public sealed record BackupSettings(int Retries);
 
 public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
 

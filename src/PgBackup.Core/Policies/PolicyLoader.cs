@@ -129,9 +129,8 @@ public static partial class PolicyLoader
 
     private static BackupSettings ReadBackup(PolicyNode? n)
     {
-        if (n is null) return new BackupSettings(CompressionSite.Client, 0);
-        var site = n.OneOf("compression", "client", "server") == "server" ? CompressionSite.Server : CompressionSite.Client;
-        var settings = new BackupSettings(site, n.Int("retries", 0, 10) ?? 0);
+        if (n is null) return new BackupSettings(0);
+        var settings = new BackupSettings(n.Int("retries", 0, 10) ?? 0);
         n.RejectUnknownKeys();
         return settings;
     }

@@ -41,7 +41,7 @@ public sealed class PolicyLoaderFacts
         Assert.False(p.Source.AllowLeader);
         Assert.Equal("prefer", p.Connection.SslMode);
         Assert.Equal("/var/backups/pg", p.Repository.Path);
-        Assert.Equal(CompressionSite.Client, p.Backup.Compression);
+        Assert.Equal(0, p.Backup.Retries);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class PolicyLoaderFacts
     [InlineData("archive:\n  partial_interval: soon", "p.yaml:10: archive.partial_interval: 'soon' is not a duration")]
     [InlineData("schedules:\n  full: every night", "p.yaml:10: schedules.full: 'every night' is not a cron expression")]
     [InlineData("schedules:\n  timezone: Mars/Olympus", "p.yaml:10: schedules.timezone: 'Mars/Olympus' is not a known time zone")]
-    [InlineData("backup:\n  compression: gzip", "p.yaml:10: backup.compression: 'gzip' is not one of: client, server")]
+    [InlineData("source:\n  allow_leader: maybe", "p.yaml:10: source.allow_leader: 'maybe' is not true or false")]
     public void Bad_values_name_file_line_and_key(string extra, string expected)
     {
         var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\n" + extra + "\n"));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using PgBackup.Cli.Hosting;
 using PgBackup.Policies;
@@ -26,11 +27,17 @@ internal static class ArchiveCommand
             var policy = PolicyOption.Load(parse, policyOption);
             using var repository = policy.OpenRepository();
             var archiver = new WalArchiver(policy, repository, log);
+            // SIGTERM (systemd, docker stop, kill) must stop as cleanly as Ctrl+C: the last partial goes up first.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
             Console.Out.WriteLine($"archiving WAL of cluster '{policy.Cluster}' into {repository.Describe} (slot {archiver.SlotName}); Ctrl+C stops");
-            var run = archiver.RunAsync(token);
+            var run = archiver.RunAsync(stop.Token);
             await PrintStatusAsync(archiver, run, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))), log).ConfigureAwait(false);
             await run.ConfigureAwait(false);
-            Console.Out.WriteLine(Line(archiver.Status));
             return 0;
         }, ct));
         return command;

@@ -134,7 +134,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
         double? lagSeconds = null;
         if (leaderLsn is not null && Lsn.TryParse(leaderLsn, out var now))
         {
-            var reached = streaming?.FlushLsn is { } f && Lsn.TryParse(f, out var flushed) ? flushed : archivedTo ?? Lsn.Invalid;
+            var reached = streaming?.FlushLsn is { } f && Lsn.TryParse(f, out var flushed) ? flushed : StoppedArchiverReached(slots, archivedTo);
             lagBytes = Math.Max(0, now - reached);
             lagSeconds = streaming is not null ? streaming.FlushLagSeconds ?? 0
                 : lagBytes > 0 && archived.NewestWrite is { } newest ? Math.Max(0, (DateTimeOffset.UtcNow - newest).TotalSeconds) : 0;
@@ -143,5 +143,18 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
                     + (streaming is null ? "no archiver is streaming; start `pgbackup archive`" : $"the archiver on {streaming.Member} is falling behind")));
         }
         return new ClusterFindings(leaderLsn, lagBytes, lagSeconds, streaming?.Member, slots, stale);
+    }
+
+    /// <summary>
+    /// How far a stopped archiver got: our slot advances only to what is durable in the repository
+    /// (partials included), so its restart LSN is a sound lower bound beyond the complete segments.
+    /// </summary>
+    private Lsn StoppedArchiverReached(IEnumerable<MemberSlot> slots, Lsn? archivedTo)
+    {
+        var reached = archivedTo ?? Lsn.Invalid;
+        foreach (var s in slots)
+            if (s.Slot == policy.Archive.SlotName && s.RestartLsn is { } r && Lsn.TryParse(r, out var lsn))
+                reached = Lsn.Max(reached, lsn);
+        return reached;
     }
 }

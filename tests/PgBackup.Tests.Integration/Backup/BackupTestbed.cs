@@ -17,6 +17,7 @@ public sealed class BackupTestbed : IDisposable
 
     private static readonly SemaphoreSlim DatasetLock = new(1, 1);
     private static SourceDataset? _dataset;
+    private static (string Repository, string Id)? _sharedBackup;
 
     private readonly string _dir = Directory.CreateTempSubdirectory("pgbackup-backup-tests-").FullName;
 
@@ -114,6 +115,33 @@ public sealed class BackupTestbed : IDisposable
             DatasetLock.Release();
         }
     }
+
+    /// <summary>
+    /// One complete backup in a local-directory repository, taken once per run, for tests that only
+    /// read it (or damage a copy of it). Removed when the test process exits.
+    /// </summary>
+    public async Task<(string Repository, string Id)> SharedLocalBackupAsync()
+    {
+        await DatasetAsync();
+        await DatasetLock.WaitAsync();
+        try
+        {
+            if (_sharedBackup is { } taken) return taken;
+            var dir = Directory.CreateTempSubdirectory("pgbackup-shared-backup-").FullName;
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
+            var backup = await PgBackupCli.RunAsync("backup", "--policy", LocalPolicy(dir), "--json");
+            Assert.True(backup.ExitCode == 0, backup.ToString());
+            _sharedBackup = (dir, JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("id").GetString()!);
+            return _sharedBackup.Value;
+        }
+        finally
+        {
+            DatasetLock.Release();
+        }
+    }
+
+    /// <summary>The folder of one backup inside a local-directory repository.</summary>
+    public string BackupFolder(string repositoryDir, string id) => Path.Combine(repositoryDir, Endpoints["SANDBOX_CLUSTER"], "backups", id);
 
     public async Task<int> LeaderPortAsync()
     {

@@ -63,6 +63,8 @@ public sealed class RunningCli : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public async Task<CliResult> WaitAsync(TimeSpan deadline)
     {
         using var timeout = new CancellationTokenSource(deadline);

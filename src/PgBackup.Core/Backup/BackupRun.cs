@@ -45,7 +45,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             }
             catch (PgBackupException e) when (e is OperationFailedException or SourceUnavailableException && attempt < retries && !ct.IsCancellationRequested)
             {
-                log.LogWarning("Backup from {Member} failed: {Reason}; retrying from the next healthiest member", member.Name, e.Message);
+                log.LogWarning("{Reason}; retrying from the next healthiest member", e.Message);
                 failedMembers.Add(member.Name);
             }
         }
@@ -101,7 +101,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
                     await ingest.IngestAsync(archive.Content, TablespaceOid(backup, archive), ct).ConfigureAwait(false);
             }
             if (backup.EndTimeline != backup.StartTimeline)
-                throw new OperationFailedException($"{member.Name} changed timeline from {backup.StartTimeline} to {backup.EndTimeline} during the backup; the backup is discarded");
+                throw new OperationFailedException($"the source changed timeline from {backup.StartTimeline} to {backup.EndTimeline} during the backup; the backup is discarded");
             await ingest.CompleteAsync().ConfigureAwait(false);
             await packs.CompleteAsync(ct).ConfigureAwait(false);
             reporter.Report(new BackupProgress("storing WAL", ingest.BytesRead, backup.TotalEstimate, null, DateTimeOffset.UtcNow - started));
@@ -110,7 +110,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             var storedPacks = packs.StoredPacks;
             var packIndex = storedPacks.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
             var files = ingest.Entries(key => packIndex[key]);
-            var pgManifest = postgresManifest ?? throw new OperationFailedException($"{member.Name} sent no backup_manifest; the backup is discarded");
+            var pgManifest = postgresManifest ?? throw new OperationFailedException("the source sent no backup_manifest; the backup is discarded");
             var manifest = new BackupManifest
             {
                 Id = id,
@@ -149,8 +149,12 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             await running.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
             await DiscardAsync(repository, id).ConfigureAwait(false);
-            if (e is InvalidDataException or IOException)
+            // The replication client and the WAL collector know only host:port or "the source":
+            // the one line the user reads must say which member the failed attempt copied from.
+            if (e is InvalidDataException or IOException or OperationFailedException)
                 throw new OperationFailedException($"backup from {member.Name} failed: {e.Message}", e);
+            if (e is SourceUnavailableException)
+                throw new SourceUnavailableException($"backup from {member.Name} failed: {e.Message}", e);
             throw;
         }
     }

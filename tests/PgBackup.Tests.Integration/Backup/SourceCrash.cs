@@ -1,3 +1,4 @@
+using PgBackup.Tests.Integration.Sandbox;
 using System.Diagnostics;
 using Npgsql;
 

@@ -7,7 +7,8 @@ namespace PgBackup.Cli.Serve.Archiver;
 /// <summary>Hosts the engine's <see cref="WalArchiver"/> in `serve`, publishing its status every second.</summary>
 internal sealed class WalArchiverAdapter(ILoggerFactory loggers) : IClusterArchiver
 {
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
+    // Frequent enough that /api/status and /metrics lag the archiver by less than its own partial interval.
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(200);
 
     public async Task RunAsync(Policy policy, IProgress<ArchiverStatus> status, CancellationToken ct)
     {

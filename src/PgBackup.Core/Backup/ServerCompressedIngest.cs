@@ -1,0 +1,35 @@
+using PgBackup.Repository.Packs;
+
+namespace PgBackup.Backup;
+
+/// <summary>
+/// Stores BASE_BACKUP archives exactly as the source compressed them (COMPRESSION 'zstd'): the
+/// bytes are cut into pieces appended to the packs, untouched — PgBackup spends no CPU on them,
+/// and the native zstd on the replica (with its own worker threads) does the compressing.
+/// </summary>
+internal sealed class ServerCompressedIngest(PackWriter packs)
+{
+    private const int PieceSize = 4 << 20;
+    private readonly List<(uint? Tablespace, string Name, long Size, List<ChunkRef> Pieces)> _archives = [];
+    private readonly byte[] _buffer = new byte[PieceSize];
+
+    public async Task IngestAsync(Stream compressed, uint? tablespace, string name, CancellationToken ct)
+    {
+        var pieces = new List<ChunkRef>();
+        long size = 0;
+        while (true)
+        {
+            var filled = await compressed.ReadAtLeastAsync(_buffer, PieceSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (filled == 0) break;
+            pieces.Add(await packs.AppendAsync(_buffer.AsMemory(0, filled), filled, ct).ConfigureAwait(false));
+            size += filled;
+            if (filled < PieceSize) break;
+        }
+        _archives.Add((tablespace, name, size, pieces));
+    }
+
+    /// <summary>The manifest entries, once the packs are stored.</summary>
+    public IReadOnlyList<BackupArchive> Archives(Func<string, int> packIndex) =>
+        _archives.Select(a => new BackupArchive(a.Tablespace, a.Name, a.Size,
+            a.Pieces.Select(p => new ChunkLocation(packIndex(p.PackKey), p.Offset, p.StoredLength, p.PlainLength)).ToList())).ToList();
+}

@@ -76,7 +76,9 @@ public sealed record BackupFile(
 /// in pack number <paramref name="Pack"/> (an index into <see cref="BackupManifest.Packs"/>, which
 /// keeps the manifest small for databases with millions of chunks).
 /// </summary>
-public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength);
+/// <param name="Sha256">SHA-256 of the stored bytes, for pieces of server-compressed archives: their zstd
+/// stream carries no checksum of its own (chunks do: every chunk frame has one).</param>
+public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength, string? Sha256 = null);
 
 /// <summary>
 /// An object of the backup with its size and the SHA-256 of its stored bytes. <paramref name="Key"/>

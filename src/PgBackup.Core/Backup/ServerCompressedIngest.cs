@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using PgBackup.Repository.Packs;
 
 namespace PgBackup.Backup;
@@ -10,18 +11,19 @@ namespace PgBackup.Backup;
 internal sealed class ServerCompressedIngest(PackWriter packs)
 {
     private const int PieceSize = 4 << 20;
-    private readonly List<(uint? Tablespace, string Name, long Size, List<ChunkRef> Pieces)> _archives = [];
+    private readonly List<(uint? Tablespace, string Name, long Size, List<(ChunkRef Piece, string Sha256)> Pieces)> _archives = [];
     private readonly byte[] _buffer = new byte[PieceSize];
 
     public async Task IngestAsync(Stream compressed, uint? tablespace, string name, CancellationToken ct)
     {
-        var pieces = new List<ChunkRef>();
+        var pieces = new List<(ChunkRef, string)>();
         long size = 0;
         while (true)
         {
             var filled = await compressed.ReadAtLeastAsync(_buffer, PieceSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
             if (filled == 0) break;
-            pieces.Add(await packs.AppendAsync(_buffer.AsMemory(0, filled), filled, ct).ConfigureAwait(false));
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(_buffer.AsSpan(0, filled)));
+            pieces.Add((await packs.AppendAsync(_buffer.AsMemory(0, filled), filled, ct).ConfigureAwait(false), sha256));
             size += filled;
             if (filled < PieceSize) break;
         }
@@ -31,5 +33,5 @@ internal sealed class ServerCompressedIngest(PackWriter packs)
     /// <summary>The manifest entries, once the packs are stored.</summary>
     public IReadOnlyList<BackupArchive> Archives(Func<string, int> packIndex) =>
         _archives.Select(a => new BackupArchive(a.Tablespace, a.Name, a.Size,
-            a.Pieces.Select(p => new ChunkLocation(packIndex(p.PackKey), p.Offset, p.StoredLength, p.PlainLength)).ToList())).ToList();
+            a.Pieces.Select(p => new ChunkLocation(packIndex(p.Piece.PackKey), p.Piece.Offset, p.Piece.StoredLength, p.Piece.PlainLength, p.Sha256)).ToList())).ToList();
 }

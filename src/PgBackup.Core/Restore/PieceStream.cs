@@ -1,41 +1,67 @@
+using System.Security.Cryptography;
 using PgBackup.Backup;
+using PgBackup.Errors;
 using PgBackup.Repository;
 
 namespace PgBackup.Restore;
 
 /// <summary>
-/// Reads a server-compressed archive's pieces back as one stream, in order. Pieces a single
-/// writer appended lie back to back in their pack, so each run of them is one ranged read.
+/// Reads a server-compressed archive's pieces back as one stream, in order, checking each piece's
+/// SHA-256 before handing out its bytes (the source's zstd stream has no checksum of its own, so a
+/// flipped byte is caught here, naming the pack and offset). Pieces a single writer appended lie
+/// back to back in their pack, so each run of them is one ranged read.
 /// </summary>
 internal sealed class PieceStream(BackupRepository repository, BackupManifest backup, IReadOnlyList<ChunkLocation> pieces) : Stream
 {
     private int _next;
-    private Stream? _current;
+    private int _runEnd;
+    private Stream? _run;
+    private byte[] _piece = [];
+    private int _pieceLength;
+    private int _pieceRead;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            if (_current is null && !await OpenNextRunAsync(cancellationToken).ConfigureAwait(false)) return 0;
-            var read = await _current!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (read > 0) return read;
-            await _current.DisposeAsync().ConfigureAwait(false);
-            _current = null;
-        }
+        if (_pieceRead == _pieceLength && !await LoadNextPieceAsync(cancellationToken).ConfigureAwait(false)) return 0;
+        var n = Math.Min(buffer.Length, _pieceLength - _pieceRead);
+        _piece.AsMemory(_pieceRead, n).CopyTo(buffer);
+        _pieceRead += n;
+        return n;
     }
 
-    private async Task<bool> OpenNextRunAsync(CancellationToken ct)
+    private async Task<bool> LoadNextPieceAsync(CancellationToken ct)
     {
         if (_next >= pieces.Count) return false;
+        if (_run is null || _next >= _runEnd) await OpenRunAsync(ct).ConfigureAwait(false);
+        var piece = pieces[_next++];
+        if (_piece.Length < piece.StoredLength) _piece = new byte[piece.StoredLength];
+        var key = backup.Packs[piece.Pack].Key;
+        try
+        {
+            await _run!.ReadExactlyAsync(_piece.AsMemory(0, piece.StoredLength), ct).ConfigureAwait(false);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new RepositoryException($"pack '{key}' of backup {backup.Id} ends before the piece at offset {piece.Offset}: the pack is truncated; run `pgbackup verify {backup.Id}`", e);
+        }
+        if (piece.Sha256 is { } expected && Convert.ToHexStringLower(SHA256.HashData(_piece.AsSpan(0, piece.StoredLength))) != expected)
+            throw new RepositoryException($"pack '{key}' of backup {backup.Id} is damaged at offset {piece.Offset} (SHA-256 mismatch): this backup cannot be restored; run `pgbackup verify {backup.Id}` and take a new backup");
+        _pieceLength = piece.StoredLength;
+        _pieceRead = 0;
+        return true;
+    }
+
+    private async Task OpenRunAsync(CancellationToken ct)
+    {
+        if (_run is not null) await _run.DisposeAsync().ConfigureAwait(false);
         var first = pieces[_next];
         var end = first.Offset + first.StoredLength;
         var last = _next;
         while (last + 1 < pieces.Count && pieces[last + 1].Pack == first.Pack && pieces[last + 1].Offset == end)
             end += pieces[++last].StoredLength;
-        _next = last + 1;
+        _runEnd = last + 1;
         var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[first.Pack].Key);
-        _current = await repository.Store.OpenReadAsync(key, first.Offset, end - first.Offset, ct).ConfigureAwait(false);
-        return true;
+        _run = await repository.Store.OpenReadAsync(key, first.Offset, end - first.Offset, ct).ConfigureAwait(false);
     }
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
@@ -45,7 +71,7 @@ internal sealed class PieceStream(BackupRepository repository, BackupManifest ba
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _current?.Dispose();
+        if (disposing) _run?.Dispose();
         base.Dispose(disposing);
     }
 

@@ -143,6 +143,18 @@ public sealed class BackupTestbed : IDisposable
     /// <summary>The folder of one backup inside a local-directory repository.</summary>
     public string BackupFolder(string repositoryDir, string id) => Path.Combine(repositoryDir, Endpoints["SANDBOX_CLUSTER"], "backups", id);
 
+    /// <summary>Polls until the server on <paramref name="port"/> is out of recovery, or the deadline passes.</summary>
+    public async Task<bool> PromotedWithinAsync(int port, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            if (!await ScalarAsync<bool>(port, "postgres", "SELECT pg_is_in_recovery()")) return true;
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
     public async Task<int> LeaderPortAsync()
     {
         foreach (var port in Endpoints.PgPorts)

@@ -70,7 +70,8 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var why = e is PgBackupException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            // An I/O error (a full disk above all) is foreseen: its own message says what happened.
+            var why = e is PgBackupException or IOException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             var errorClass = e is PgBackupException p ? p.Class : ErrorClass.OperationFailed;
             throw new PgBackupException(errorClass, $"{why.TrimEnd('.')}; {target.PgData} now holds an incomplete restore and is unusable: remove it before retrying", e);
         }

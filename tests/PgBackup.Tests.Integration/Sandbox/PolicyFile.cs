@@ -61,5 +61,30 @@ public sealed class PolicyFile : IDisposable
 
     public Policy Load() => PolicyLoader.Load(Path);
 
+    /// <summary>
+    /// Lets <paramref name="group"/> read the policy, its password file and its local repository
+    /// (directory 0750, files 0640, group <paramref name="group"/>): a restored server running as
+    /// postgres calls `pgbackup wal-fetch --policy` as postgres. The temporary directory's parents
+    /// (/tmp) are traversable already.
+    /// </summary>
+    public void ShareWithGroup(string group)
+    {
+        Run("chgrp", group, Directory, Path, System.IO.Path.Combine(Directory, "password"));
+        File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        foreach (var file in new[] { Path, System.IO.Path.Combine(Directory, "password") })
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+    }
+
+    /// <summary>Back to owner-only (0700): nobody else can read the policy, its secret or the repository under it.</summary>
+    public void Unshare() => File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+    private static void Run(string program, params string[] args)
+    {
+        using var process = System.Diagnostics.Process.Start(program, args);
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited with {process.ExitCode}");
+    }
+
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }

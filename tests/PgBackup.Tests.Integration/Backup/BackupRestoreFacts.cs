@@ -18,6 +18,10 @@ public sealed class BackupRestoreFacts(SandboxFixture fixture, ITestOutputHelper
     public Task Backup_of_a_replica_to_a_directory_restores_verifies_and_starts_with_the_source_data() =>
         BackupAndRestoreAsync(_bed.LocalPolicy(_bed.NewDirectory("repo")));
 
+    [Fact]
+    public Task Client_compressed_backup_to_a_directory_restores_verifies_and_starts_with_the_source_data() =>
+        BackupAndRestoreAsync(_bed.LocalPolicy(_bed.NewDirectory("repo"), compression: "client"));
+
     private async Task BackupAndRestoreAsync(string policy)
     {
         var dataset = await _bed.DatasetAsync();

@@ -60,10 +60,11 @@ public sealed class BackupTestbed : IDisposable
             secret_key_file: {Path.Combine(_dir, "s3-secret-key")}
         """);
 
-    public string LocalPolicy(string repositoryDir) => WritePolicy($"""
+    /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
+    public string LocalPolicy(string repositoryDir, string compression = "server") => WritePolicy($"""
           type: local
           path: {repositoryDir}
-        """);
+        """, compression);
 
     public static string UniquePrefix(string name) => $"tests/{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 20, 60)];
 
@@ -221,7 +222,7 @@ public sealed class BackupTestbed : IDisposable
 
     private string PasswordFile => Path.Combine(_dir, "pgbackup-password");
 
-    private string WritePolicy(string repository)
+    private string WritePolicy(string repository, string compression = "server")
     {
         var file = Path.Combine(_dir, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, $"""
@@ -240,6 +241,7 @@ public sealed class BackupTestbed : IDisposable
               allow_leader: false
             backup:
               retries: 0
+              compression: {compression}
 
             """);
         return file;

@@ -54,7 +54,8 @@ public sealed partial class RestoreHistory : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Sandbox.WaitHealthy();
-        Policy = PolicyFile.ForSandbox(Sandbox.Endpoints);
+        // Client-side chunks: the --delta facts need per-file chunks (server-compressed backups are covered by the backup facts).
+        Policy = PolicyFile.ForSandbox(Sandbox.Endpoints, compression: "client");
         Policy.ShareWithGroup("postgres");
         var archiver = ArchiverProcess.Start(Policy);
         try

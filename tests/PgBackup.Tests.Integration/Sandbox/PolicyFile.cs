@@ -25,11 +25,12 @@ public sealed class PolicyFile : IDisposable
     public string RepositoryPath => System.IO.Path.Combine(Directory, "repository");
 
     /// <summary>A policy for the live sandbox: its Patroni URLs and its backup user.</summary>
-    public static PolicyFile ForSandbox(SandboxEndpoints endpoints, bool allowLeader = false) =>
-        Create(endpoints.PatroniUrls, endpoints.ReplicationUser, endpoints.ReplicationPassword, allowLeader);
+    /// <param name="compression">backup.compression: "server" (the default) or "client" (chunks; needed by restore --delta).</param>
+    public static PolicyFile ForSandbox(SandboxEndpoints endpoints, bool allowLeader = false, string compression = "server") =>
+        Create(endpoints.PatroniUrls, endpoints.ReplicationUser, endpoints.ReplicationPassword, allowLeader, [], compression);
 
     /// <param name="extraConnectionLines">Raw YAML lines appended to the connection: section (e.g. a misspelt key).</param>
-    public static PolicyFile Create(IEnumerable<string> patroniUrls, string user, string password, bool allowLeader = false, params string[] extraConnectionLines)
+    public static PolicyFile Create(IEnumerable<string> patroniUrls, string user, string password, bool allowLeader = false, string[]? extraConnectionLines = null, string compression = "server")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("pgbackup-policy-").FullName;
         var passwordFile = System.IO.Path.Combine(directory, "password");
@@ -49,13 +50,15 @@ public sealed class PolicyFile : IDisposable
             .AppendLine(CultureInfo.InvariantCulture, $"  user: {user}")
             .AppendLine("  password_file: password")
             .AppendLine("  sslmode: disable");
-        foreach (var line in extraConnectionLines) yaml.AppendLine("  " + line);
+        foreach (var line in extraConnectionLines ?? []) yaml.AppendLine("  " + line);
         yaml.AppendLine("repository:")
             .AppendLine("  type: local")
             .AppendLine("  path: repository")
             .AppendLine("source:")
             .AppendLine("  max_lag: 16MB")
-            .AppendLine(CultureInfo.InvariantCulture, $"  allow_leader: {(allowLeader ? "true" : "false")}");
+            .AppendLine(CultureInfo.InvariantCulture, $"  allow_leader: {(allowLeader ? "true" : "false")}")
+            .AppendLine("backup:")
+            .AppendLine(CultureInfo.InvariantCulture, $"  compression: {compression}");
         return new PolicyFile(directory, yaml.ToString());
     }
 

@@ -50,7 +50,7 @@ public sealed class BackupTestbed : IDisposable
     public string NewPath(string name) => Path.Combine(_dir, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>A policy writing to a prefix of its own in s3rver; <paramref name="s3Url"/> lets a test put a proxy in between.</summary>
-    public string S3Policy(string prefix, string? s3Url = null) => WritePolicy($"""
+    public string S3Policy(string prefix, string? s3Url = null, string compression = "server") => WritePolicy($"""
           type: s3
           s3:
             bucket: {Endpoints.S3Bucket}
@@ -58,7 +58,7 @@ public sealed class BackupTestbed : IDisposable
             endpoint: {s3Url ?? Endpoints.S3Url}
             access_key_file: {Path.Combine(_dir, "s3-access-key")}
             secret_key_file: {Path.Combine(_dir, "s3-secret-key")}
-        """);
+        """, compression);
 
     /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
     public string LocalPolicy(string repositoryDir, string compression = "server") => WritePolicy($"""

@@ -115,7 +115,7 @@ public sealed class BackupVerifier(BackupRepository repository)
         if (length != file.Size)
             Fault(name, $"its chunks hold {length} bytes, the manifest says the file has {file.Size}");
         else if (hash != file.Sha256)
-            Fault(name, $"content has SHA-256 {hash}, the manifest recorded {file.Sha256}");
+            Fault(name, $"content has SHA-256 {hash}, manifest.json recorded {file.Sha256}: its chunks or manifest.json are damaged");
     }
 
     private async ValueTask CheckEncodedAsync(string key, EncodedObject obj, CancellationToken ct)

@@ -42,7 +42,12 @@ internal static class ServeHost
         builder.Services.AddSingleton<ArchiverStatusBoard>();
         builder.Services.AddSingleton<IArchiverStatusSource>(sp => sp.GetRequiredService<ArchiverStatusBoard>());
         builder.Services.AddHostedService<ArchiverSupervisor>();
+        builder.Services.AddSingleton<DrillStatusReader>();
+        builder.Services.AddTransient<ClusterJob>();
         builder.Services.AddTransient<BackupJob>();
+        builder.Services.AddTransient<ExpireJob>();
+        builder.Services.AddTransient<VerifyJob>();
+        builder.Services.AddTransient<DrillJob>();
         builder.Services.AddTransient<PolicyErrorJob>();
 
         builder.Services.AddHangfire(c => options.Storage.Configure(c

@@ -13,7 +13,7 @@ namespace PgBackup.Tests.Unit.Retention;
 /// at 0/A000100 (its last segment only as the partial the old primary left), timeline 2 from
 /// there on with its history file, and four backups — two on each timeline.
 /// </summary>
-public class RetentionPlanFacts
+public sealed class RetentionPlanFacts
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
     private static readonly RepositoryLayout Layout = new("main");

@@ -495,7 +495,7 @@ cmd_switchover() {
   resolve_run_dir
   local leader candidate new
   leader="$(leader_name)" || die "no leader to switch over from"
-  candidate="$(cluster_q replicas | head -1)"
+  candidate="$(cluster_q replicas | sed -n 1p)"   # sed reads everything: no SIGPIPE for the python side
   [[ -n "$candidate" ]] || die "no replica to switch over to"
   log "switchover $leader -> $candidate"
   patronictl switchover --leader "$leader" --candidate "$candidate" --force "$CLUSTER" >&2

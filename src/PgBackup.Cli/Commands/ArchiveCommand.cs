@@ -27,13 +27,16 @@ internal static class ArchiveCommand
             var policy = PolicyOption.Load(parse, policyOption);
             using var repository = policy.OpenRepository();
             var archiver = new WalArchiver(policy, repository, log);
-            // SIGTERM (systemd, docker stop, kill) must stop as cleanly as Ctrl+C: the last partial goes up first.
+            // SIGTERM (systemd, docker stop, kill) and Ctrl+C stop cleanly: the last partial goes up first.
+            // A long-running verb handles them itself (CommandRunner leaves them to it), so no other handler races this one.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            void Stop(PosixSignalContext context)
             {
                 context.Cancel = true;
                 stop.Cancel();
-            });
+            }
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             Console.Out.WriteLine($"archiving WAL of cluster '{policy.Cluster}' into {repository.Describe} (slot {archiver.SlotName}); Ctrl+C stops");
             var run = archiver.RunAsync(stop.Token);
             await PrintStatusAsync(archiver, run, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))), log).ConfigureAwait(false);

@@ -70,7 +70,7 @@ internal static class CommandRunner
     }
 
     /// <summary>Long-running verbs: they log at information by default and handle termination signals themselves.</summary>
-    private static readonly HashSet<string> ServiceVerbs = ["serve"];
+    private static readonly HashSet<string> ServiceVerbs = ["serve", "archive"];
 
     public static ILoggerFactory LoggerFactory { get; private set; } = new SerilogLoggerFactory();
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using PgBackup.Postgres;
@@ -22,8 +23,8 @@ public sealed class WalArchiverFacts(SandboxFixture fixture, ITestOutputHelper o
 
         var first = sandbox.StartCli("archive", "--status-interval", "5");
         await WaitForSegmentsAsync(repository, 3);
-        first.Kill(); // SIGKILL: no partial upload, no clean stop
-        await first.WaitForExitAsync();
+        first.Kill9(); // no partial upload, no clean stop
+        first.Dispose();
         var before = await SegmentsAsync(repository);
         output.WriteLine($"killed with {before.Count} segments archived");
 
@@ -122,11 +123,12 @@ public sealed class WalArchiverFacts(SandboxFixture fixture, ITestOutputHelper o
         }
     }
 
-    private static async Task StopAsync(Process archiver)
+    private static async Task StopAsync(RunningCli archiver)
     {
         // SIGTERM, as systemd or docker would: the archiver stops cleanly.
-        Process.Start("kill", ["-TERM", archiver.Id.ToString()])!.WaitForExit();
-        await archiver.WaitForExitAsync();
-        Assert.Equal(0, archiver.ExitCode);
+        Process.Start("kill", ["-TERM", archiver.ProcessId.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        var result = await archiver.WaitAsync(TimeSpan.FromSeconds(60));
+        archiver.Dispose();
+        Assert.True(result.ExitCode == 0, result.ToString());
     }
 }

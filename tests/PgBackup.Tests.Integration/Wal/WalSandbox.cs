@@ -100,25 +100,10 @@ public sealed class WalSandbox : IAsyncDisposable
     }
 
     /// <summary>Runs `pgbackup ARGS --policy FILE` to completion.</summary>
-    public async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(params string[] args)
-    {
-        using var process = StartCli(args);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    public Task<CliResult> RunCliAsync(params string[] args) => PgBackupCli.RunAsync([.. args, "--policy", PolicyFile]);
 
-    /// <summary>Starts `pgbackup ARGS --policy FILE`; the caller ends it.</summary>
-    public Process StartCli(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgbackup.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add("--policy");
-        psi.ArgumentList.Add(PolicyFile);
-        return Process.Start(psi)!;
-    }
+    /// <summary>Starts `pgbackup ARGS --policy FILE` (its output drained as it comes); the caller ends it.</summary>
+    public RunningCli StartCli(params string[] args) => PgBackupCli.Start([.. args, "--policy", PolicyFile]);
 
     /// <summary>A segment's bytes from the leader's pg_wal, or null once the leader has recycled it.</summary>
     public async Task<byte[]?> LeaderSegmentAsync(string fileName)

@@ -40,12 +40,14 @@ for set in $SETS; do
   warm_cache
   for run in $(seq 1 "$RUNS"); do
     bench_pgbackup_backup "$set" "$run"
+    bench_pgbackup_client_backup "$set" "$run"
     bench_pgbackrest_backup "$set" "$run"
     bench_basebackup "$set" "$run"
   done
   bench_pgbackup_backup_s3 "$set"
   for run in $(seq 1 "$RUNS"); do
     bench_pgbackup_restore "$set" "$run"
+    bench_pgbackup_client_restore "$set" "$run"
     bench_pgbackrest_restore "$set" "$run"
   done
   drop_data_set "$set"

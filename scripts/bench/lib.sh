@@ -50,7 +50,8 @@ connection:
   user: $SANDBOX_REPL_USER
   password_file: $BENCH/secrets/password
   sslmode: disable"
-  printf '%s\nrepository:\n  type: local\n  path: %s\n' "$common" "$BENCH/repo-local" >"$BENCH/local.yaml"
+  printf '%s\nrepository:\n  type: local\n  path: %s\nbackup:\n  compression: server\n' "$common" "$BENCH/repo-local" >"$BENCH/local.yaml"
+  printf '%s\nrepository:\n  type: local\n  path: %s\nbackup:\n  compression: client\n' "$common" "$BENCH/repo-client" >"$BENCH/client.yaml"
   printf '%s\nrepository:\n  type: s3\n  s3:\n    bucket: %s\n    prefix: bench\n    endpoint: %s\n    access_key_file: %s\n    secret_key_file: %s\n' \
     "$common" "$SANDBOX_S3_BUCKET" "$SANDBOX_S3_URL" "$BENCH/secrets/s3-access" "$BENCH/secrets/s3-secret" >"$BENCH/s3.yaml"
   choose_replica
@@ -174,6 +175,12 @@ bench_pgbackup_backup() {
   du -sb "$BENCH/repo-local" | cut -f1 >"$BENCH/results/$1.pgbackup.$2.stored"
 }
 
+bench_pgbackup_client_backup() {
+  rm -rf "$BENCH/repo-client"
+  measure "$1" pgbackup-client "$2" -- "$BENCH/pgbackup/pgbackup" backup --policy "$BENCH/client.yaml"
+  du -sb "$BENCH/repo-client" | cut -f1 >"$BENCH/results/$1.pgbackup-client.$2.stored"
+}
+
 bench_pgbackup_backup_s3() {
   measure "$1" pgbackup-s3 1 -- "$BENCH/pgbackup/pgbackup" backup --policy "$BENCH/s3.yaml"
   "$BENCH/pgbackup/pgbackup" info latest --policy "$BENCH/s3.yaml" --json |
@@ -214,6 +221,13 @@ bench_pgbackup_restore() {
   rm -rf "$dir"
   measure "$1" pgbackup-restore "$2" -- "$BENCH/pgbackup/pgbackup" restore --policy "$BENCH/local.yaml" --backup latest --pgdata "$dir" --port 15998
   start_timed "$1" pgbackup-restore "$2" "$dir" 15998
+}
+
+bench_pgbackup_client_restore() {
+  local dir="$BENCH/restore-pgbackup-client"
+  rm -rf "$dir"
+  measure "$1" pgbackup-client-restore "$2" -- "$BENCH/pgbackup/pgbackup" restore --policy "$BENCH/client.yaml" --backup latest --pgdata "$dir" --port 15996
+  start_timed "$1" pgbackup-client-restore "$2" "$dir" 15996
 }
 
 bench_pgbackrest_restore() {

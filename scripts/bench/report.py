@@ -61,7 +61,8 @@ print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_coun
 print(f"Command: `{command}`. Median of {runs} run(s) (all runs' wall times listed); every tool backs up from the same replica of the")
 print("sandbox (PostgreSQL 15, Patroni), the repository is a local directory on the same disk. Client CPU and peak RSS come from")
 print("`/usr/bin/time -v`; server CPU is the CPU used by the sandbox's PostgreSQL processes during the run (leader and replicas).\n")
-print("Tools: PgBackup (client-side zstd level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
+print("Tools: PgBackup in both modes — server-side zstd (level 3, 2 workers on the replica, archives stored as received; the default) and")
+print("client-side zstd (level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
 print("process-max 2, WAL archived by archive-push as its users run it); pg_basebackup with server-side zstd (level 3, 2 workers, -Ft -X stream).\n")
 
 for data_set in [s for s in sets if s != "wal"]:
@@ -70,12 +71,13 @@ for data_set in [s for s in sets if s != "wal"]:
     print("| tool | wall s (median) | all runs s | MB/s of data dir | client CPU s | server CPU s | peak RSS MiB | stored MiB |")
     print("|---|---|---|---|---|---|---|---|")
     rows = {}
-    for tool in ["pgbackup", "pgbackrest", "pg_basebackup", "pgbackup-s3"]:
+    for tool in ["pgbackup", "pgbackup-client", "pgbackrest", "pg_basebackup", "pgbackup-s3"]:
         s = median_run(data_set, tool, runs if tool != "pgbackup-s3" else 1)
         if s is None:
             continue
         rows[tool] = s
-        label = {"pgbackup-s3": "PgBackup → s3rver (separate, S3 path)"}.get(tool, tool)
+        label = {"pgbackup": "PgBackup (server-side zstd, default)", "pgbackup-client": "PgBackup (client-side zstd chunks)",
+                 "pgbackup-s3": "PgBackup → s3rver (server-side zstd; separate, S3 path)"}.get(tool, tool)
         print(f"| {label} | {s['wall']:.2f} | {fmt_walls(s)} | {data / s['wall'] / 1e6:.0f} | {s['user'] + s['sys']:.1f} | {s['server']:.1f} | {s['rss']:.0f} | {s['stored'] / 2**20:.0f} |")
     if "pgbackup" in rows and "pgbackrest" in rows:
         print(f"\nPgBackup / pgBackRest wall time: **{rows['pgbackup']['wall'] / rows['pgbackrest']['wall']:.2f}x** (target ≤ 0.6x).", end="")
@@ -86,12 +88,13 @@ for data_set in [s for s in sets if s != "wal"]:
     print("| tool | restore wall s (median) | all runs s | client CPU s | peak RSS MiB | start until accepting connections s |")
     print("|---|---|---|---|---|---|")
     restores = {}
-    for tool in ["pgbackup-restore", "pgbackrest-restore"]:
+    for tool in ["pgbackup-restore", "pgbackup-client-restore", "pgbackrest-restore"]:
         s = median_run(data_set, tool, runs)
         if s is None:
             continue
         restores[tool] = s
-        print(f"| {tool.replace('-restore', '')} | {s['wall']:.2f} | {fmt_walls(s)} | {s['user'] + s['sys']:.1f} | {s['rss']:.0f} | {s['start']:.2f} |")
+        label = {"pgbackup-restore": "PgBackup (server-compressed backup)", "pgbackup-client-restore": "PgBackup (client-compressed backup)"}.get(tool, tool.replace("-restore", ""))
+        print(f"| {label} | {s['wall']:.2f} | {fmt_walls(s)} | {s['user'] + s['sys']:.1f} | {s['rss']:.0f} | {s['start']:.2f} |")
     if len(restores) == 2:
         print(f"\nPgBackup / pgBackRest restore wall time: **{restores['pgbackup-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (target ≤ 0.8x).")
     print()

@@ -61,6 +61,17 @@ public sealed class ServeFacts(SandboxFixture fixture, ITestOutputHelper output)
                 Assert.Matches($"pgbackup_last_backup_age_seconds\\{{cluster=\"{cluster}\"\\}} [0-9.]+\n", metrics);
                 Assert.Contains($"pgbackup_backup_size_bytes{{cluster=\"{cluster}\",kind=\"database\"}}", metrics);
                 Assert.Contains("pgbackup_policy_errors 1\n", metrics);
+
+                // The cluster's WAL archiver runs inside serve: streaming, with its lag and source exported.
+                var archiver = await WaitForAsync(TimeSpan.FromSeconds(60), async () =>
+                {
+                    var a = (await GetJsonAsync(serve.BaseUrl + "/api/status")).GetProperty("clusters")[0].GetProperty("archiver");
+                    return a.ValueKind == JsonValueKind.Object && a.GetProperty("state").GetString() == "streaming" ? a : (JsonElement?)null;
+                });
+                output.WriteLine($"archiver streaming from {archiver.GetProperty("source")}");
+                metrics = await Http.GetStringAsync(serve.BaseUrl + "/metrics");
+                Assert.Matches($"pgbackup_archiver_lag_bytes\\{{cluster=\"{cluster}\"\\}} [0-9]+\n", metrics);
+                Assert.Contains($"pgbackup_archiver_up{{cluster=\"{cluster}\"}} 1", metrics);
             }
             finally
             {

@@ -66,6 +66,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             PgMajor = serverVersion / 10000,
             ChunkSize = ChunkSize,
             CreatedAt = started,
+            KeyCheck = repository.Codec.Key?.KeyCheck,
         }, ct).ConfigureAwait(false);
 
         var taken = (await BackupCatalog.ListAsync(repository, ct).ConfigureAwait(false)).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);

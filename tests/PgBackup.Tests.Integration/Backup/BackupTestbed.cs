@@ -50,7 +50,8 @@ public sealed class BackupTestbed : IDisposable
     public string NewPath(string name) => Path.Combine(_dir, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>A policy writing to a prefix of its own in s3rver; <paramref name="s3Url"/> lets a test put a proxy in between.</summary>
-    public string S3Policy(string prefix, string? s3Url = null) => WritePolicy($"""
+    /// <param name="repositoryLines">More keys of the repository: section, e.g. an encryption key.</param>
+    public string S3Policy(string prefix, string? s3Url = null, params string[] repositoryLines) => WritePolicy($"""
           type: s3
           s3:
             bucket: {Endpoints.S3Bucket}
@@ -58,12 +59,12 @@ public sealed class BackupTestbed : IDisposable
             endpoint: {s3Url ?? Endpoints.S3Url}
             access_key_file: {Path.Combine(_dir, "s3-access-key")}
             secret_key_file: {Path.Combine(_dir, "s3-secret-key")}
-        """);
+        """, repositoryLines);
 
-    public string LocalPolicy(string repositoryDir) => WritePolicy($"""
+    public string LocalPolicy(string repositoryDir, params string[] repositoryLines) => WritePolicy($"""
           type: local
           path: {repositoryDir}
-        """);
+        """, repositoryLines);
 
     public static string UniquePrefix(string name) => $"tests/{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 20, 60)];
 
@@ -209,8 +210,9 @@ public sealed class BackupTestbed : IDisposable
 
     private string PasswordFile => Path.Combine(_dir, "pgbackup-password");
 
-    private string WritePolicy(string repository)
+    private string WritePolicy(string repository, string[] moreRepositoryLines)
     {
+        repository += string.Concat(moreRepositoryLines.Select(line => "\n  " + line));
         var file = Path.Combine(_dir, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, $"""
             cluster: {Endpoints["SANDBOX_CLUSTER"]}

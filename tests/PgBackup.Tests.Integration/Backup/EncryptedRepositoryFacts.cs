@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using PgBackup.Tests.Integration.Sandbox;
+using Xunit.Abstractions;
+
+namespace PgBackup.Tests.Integration.Backup;
+
+/// <summary>
+/// Issue 7 item 4: an encrypted repository in s3rver round-trips a replica's backup and a real WAL
+/// segment, holds no plain text and no zstd frame anywhere in its stored objects, refuses the wrong
+/// key (or none) with exit 4, and names a tampered pack instead of restoring it.
+/// </summary>
+[Collection(SandboxCollection.Name)]
+public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutputHelper output) : IDisposable
+{
+    private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
+
+    private readonly BackupTestbed _bed = new(fixture);
+
+    [Fact]
+    public async Task Encrypted_repository_round_trips_backup_and_wal_and_stores_no_plain_text()
+    {
+        var dataset = await _bed.DatasetAsync();
+        var marker = "PGBACKUP-ENCRYPTION-MARKER-" + Guid.NewGuid().ToString("N");
+        var (segmentName, segment) = await WriteMarkerAsync(marker);
+        Assert.True(Contains(segment, marker), "control: the plain WAL segment holds the marker");
+
+        var prefix = BackupTestbed.UniquePrefix("encrypted");
+        var policy = _bed.S3Policy(prefix, null, "encryption_key_file: " + KeyFile("key", RandomNumberGenerator.GetHexString(64)));
+
+        var backup = await PgBackupCli.RunAsync("backup", "--policy", policy, "--json");
+        output.WriteLine(backup.Stderr);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var id = JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("id").GetString()!;
+        var segmentFile = _bed.NewDirectory("wal") + "/" + segmentName;
+        await File.WriteAllBytesAsync(segmentFile, segment);
+        var push = await PgBackupCli.RunAsync("wal-push", "--policy", policy, segmentFile);
+        Assert.True(push.ExitCode == 0, push.ToString());
+
+        AssertStoredObjectsAreOpaque(prefix, marker);
+
+        var fetched = Path.Combine(_bed.NewDirectory("fetched"), segmentName);
+        var fetch = await PgBackupCli.RunAsync("wal-fetch", "--policy", policy, segmentName, fetched);
+        Assert.True(fetch.ExitCode == 0, fetch.ToString());
+        Assert.Equal(segment, await File.ReadAllBytesAsync(fetched));
+
+        var pgData = _bed.NewPath("pgdata");
+        var port = RestoredServer.FreePort();
+        var restore = await PgBackupCli.RunAsync("restore", "--policy", policy, "--backup", id, "--pgdata", pgData, "--port", port.ToString());
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        var (verify, verifyOutput) = await RestoredServer.VerifyBackupAsync(pgData);
+        Assert.True(verify == 0, "pg_verifybackup: " + verifyOutput);
+        await using (var server = await RestoredServer.StartAsync(pgData, port))
+        {
+            Assert.Equal(dataset.KnownChecksum, await _bed.ScalarAsync<string>(port, BackupTestbed.Database, SourceDataset.ChecksumSql));
+            Assert.Equal(1L, await _bed.ScalarAsync<long>(port, BackupTestbed.Database, $"SELECT count(*) FROM encryption_marker WHERE t = '{marker}'"));
+        }
+
+        await AssertRefusedAsync(_bed.S3Policy(prefix, null, "encryption_key_file: " + KeyFile("wrong-key", RandomNumberGenerator.GetHexString(64))),
+            "is not this repository's key");
+        await AssertRefusedAsync(_bed.S3Policy(prefix), "the repository is encrypted");
+
+        var pack = StoredFiles(prefix).Single(f => f.Contains("/data/000001.pack", StringComparison.Ordinal) && f.EndsWith("._S3rver_object", StringComparison.Ordinal));
+        FlipByteInTheMiddle(pack);
+        var damaged = await PgBackupCli.RunAsync("restore", "--policy", policy, "--backup", id, "--pgdata", _bed.NewPath("pgdata"), "--port", "5999");
+        Assert.Equal(4, damaged.ExitCode);
+        var error = Assert.Single(damaged.ErrorLines);
+        Assert.Contains("cannot decrypt the chunk at offset", error);
+        Assert.Contains("data/000001.pack", error);
+        Assert.Contains("wrong encryption key or the object was modified", error);
+    }
+
+    /// <summary>A known string in a table on the leader, then a WAL switch: returns the finished segment that holds the insert, as PostgreSQL wrote it.</summary>
+    private async Task<(string Name, byte[] Content)> WriteMarkerAsync(string marker)
+    {
+        var leader = await _bed.LeaderPortAsync();
+        await _bed.ExecuteAsync(leader, BackupTestbed.Database, $"CREATE TABLE IF NOT EXISTS encryption_marker (t text); INSERT INTO encryption_marker VALUES ('{marker}')");
+        var name = await _bed.ScalarAsync<string>(leader, "postgres", "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+        await _bed.ExecuteAsync(leader, "postgres", "SELECT pg_switch_wal()");
+        await _bed.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
+        var member = _bed.Endpoints.Members[_bed.Endpoints.PgPorts.ToList().IndexOf(leader)];
+        return (name, await File.ReadAllBytesAsync(Path.Combine(_bed.Endpoints.RunDirectory, member, "data", "pg_wal", name)));
+    }
+
+    /// <summary>Reads s3rver's files directly: no object of the repository holds the marker, a zstd frame at its start, or readable JSON, except repo.json.</summary>
+    private void AssertStoredObjectsAreOpaque(string prefix, string marker)
+    {
+        var objects = StoredFiles(prefix).Where(f => f.EndsWith("._S3rver_object", StringComparison.Ordinal)).ToList();
+        output.WriteLine($"{objects.Count} stored objects under {prefix}");
+        Assert.Contains(objects, f => f.Contains("/data/000001.pack", StringComparison.Ordinal));
+        Assert.Contains(objects, f => f.Contains("/manifest.json", StringComparison.Ordinal));
+        Assert.Contains(objects, f => f.Contains("/wal/", StringComparison.Ordinal));
+        foreach (var file in objects)
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.False(Contains(bytes, marker), $"{file} holds the marker in plain text");
+            if (file.Contains("/repo.json", StringComparison.Ordinal))
+            {
+                Assert.Contains("\"keyCheck\"", Encoding.UTF8.GetString(bytes));
+                continue;
+            }
+            Assert.False(bytes.AsSpan().StartsWith(ZstdMagic), $"{file} is a plain zstd frame");
+            Assert.False(Contains(bytes, "pg_control") || Contains(bytes, "\"files\""), $"{file} holds readable file names");
+        }
+    }
+
+    private async Task AssertRefusedAsync(string policy, string reason)
+    {
+        var list = await PgBackupCli.RunAsync("list", "--policy", policy);
+        output.WriteLine(list.ToString());
+        Assert.Equal(4, list.ExitCode);
+        var error = Assert.Single(list.ErrorLines);
+        Assert.Contains("repo.json", error);
+        Assert.Contains(reason, error);
+    }
+
+    private IEnumerable<string> StoredFiles(string prefix) =>
+        Directory.EnumerateFiles(Path.Combine(_bed.Endpoints.Directory, "s3", _bed.Endpoints.S3Bucket, prefix), "*", SearchOption.AllDirectories);
+
+    private string KeyFile(string name, string key)
+    {
+        var path = Path.Combine(_bed.NewDirectory("keys"), name);
+        File.WriteAllText(path, key + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return path;
+    }
+
+    private static bool Contains(byte[] haystack, string text) => haystack.AsSpan().IndexOf(Encoding.ASCII.GetBytes(text)) >= 0;
+
+    private static void FlipByteInTheMiddle(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = file.Length / 2;
+        var b = file.ReadByte();
+        file.Position = file.Length / 2;
+        file.WriteByte((byte)(b ^ 0xFF));
+    }
+
+    public void Dispose() => _bed.Dispose();
+}

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using PgBackup.Errors;
+using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 using static PgBackup.Tests.Unit.Repository.Encryption.EncryptionSamples;
@@ -124,6 +125,18 @@ public sealed class EncryptedObjectFacts : IDisposable
 
         Assert.Contains("wrong encryption key", e.Message);
         Assert.Equal(0, destination.Length);
+    }
+
+    [Fact]
+    public async Task Pushing_the_same_segment_again_is_a_no_op_although_its_ciphertext_differs()
+    {
+        var wal = new WalObjects(_store, new RepositoryLayout("main"), _codec);
+        var segment = Rows(1 << 20);
+
+        Assert.Equal(WalPushResult.Archived, await wal.PushSegmentAsync(1, "000000010000000000000001", new MemoryStream(segment)));
+        Assert.Equal(WalPushResult.AlreadyArchived, await wal.PushSegmentAsync(1, "000000010000000000000001", new MemoryStream(segment)));
+        segment[100] ^= 1;
+        await Assert.ThrowsAsync<RepositoryException>(() => wal.PushSegmentAsync(1, "000000010000000000000001", new MemoryStream(segment)));
     }
 
     [Fact]

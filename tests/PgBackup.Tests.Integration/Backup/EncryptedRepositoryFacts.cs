@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace PgBackup.Tests.Integration.Backup;
 
 /// <summary>
-/// Issue 7 item 4: an encrypted repository in s3rver round-trips a replica's backup and a real WAL
-/// segment, holds no plain text and no zstd frame anywhere in its stored objects, refuses the wrong
+/// Issue 7 item 4: an encrypted repository round-trips a replica's backup, WAL pushed or streamed
+/// by the archiver, holds no plain text and no zstd frame in any stored object, refuses the wrong
 /// key (or none) with exit 4, and names a tampered pack instead of restoring it.
 /// </summary>
 [Collection(SandboxCollection.Name)]
@@ -71,6 +71,56 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         Assert.Contains("wrong encryption key or the object was modified", error);
     }
 
+    [Fact]
+    public async Task Encrypted_archive_streams_wal_that_wal_fetch_and_check_read_back()
+    {
+        await _bed.DatasetAsync();
+        var repository = _bed.NewDirectory("repo");
+        var policy = _bed.LocalPolicy(repository, "encryption_key_file: " + KeyFile("key", RandomNumberGenerator.GetHexString(64)));
+        var slot = "pgbackup_" + _bed.Endpoints["SANDBOX_CLUSTER"];
+        try
+        {
+            using (var archive = PgBackupCli.Start("archive", "--policy", policy, "--status-interval", "1"))
+            {
+                var backup = await PgBackupCli.RunAsync("backup", "--policy", policy);
+                Assert.True(backup.ExitCode == 0, backup.ToString());
+                var marker = "PGBACKUP-ENCRYPTION-MARKER-" + Guid.NewGuid().ToString("N");
+                var (segmentName, segment) = await WriteMarkerAsync(marker);
+                var stored = Path.Combine(repository, _bed.Endpoints["SANDBOX_CLUSTER"], "wal", segmentName[..8], segmentName + ".zst");
+                var deadline = DateTime.UtcNow.AddSeconds(90);
+                while (!File.Exists(stored))
+                {
+                    if (archive.HasExited || DateTime.UtcNow > deadline)
+                        Assert.Fail($"archive did not store {segmentName} within 90 s:\n{archive.Kill9()}");
+                    await Task.Delay(200);
+                }
+                output.WriteLine(archive.Kill9().Stdout);
+
+                foreach (var file in Directory.EnumerateFiles(repository, "*", SearchOption.AllDirectories))
+                {
+                    var bytes = await File.ReadAllBytesAsync(file);
+                    Assert.False(Contains(bytes, marker), $"{file} holds the marker in plain text");
+                    Assert.True(file.EndsWith("repo.json", StringComparison.Ordinal) || !bytes.AsSpan().StartsWith(ZstdMagic), $"{file} is a plain zstd frame");
+                }
+                var fetched = Path.Combine(_bed.NewDirectory("fetched"), segmentName);
+                var fetch = await PgBackupCli.RunAsync("wal-fetch", "--policy", policy, segmentName, fetched);
+                Assert.True(fetch.ExitCode == 0, fetch.ToString());
+                Assert.Equal(segment, await File.ReadAllBytesAsync(fetched));
+            }
+
+            // check reads the backup's (encrypted) manifest.json for where WAL must start, then every segment since;
+            // the killed archiver's slot would be reported as stale.
+            await DropSlotAsync(slot);
+            var check = await PgBackupCli.RunAsync("check", "--policy", policy, "--max-lag", "3600");
+            output.WriteLine(check.ToString());
+            Assert.True(check.ExitCode == 0, check.ToString());
+        }
+        finally
+        {
+            await DropSlotAsync(slot);
+        }
+    }
+
     /// <summary>A known string in a table on the leader, then a WAL switch: returns the finished segment that holds the insert, as PostgreSQL wrote it.</summary>
     private async Task<(string Name, byte[] Content)> WriteMarkerAsync(string marker)
     {
@@ -113,6 +163,21 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         var error = Assert.Single(list.ErrorLines);
         Assert.Contains("repo.json", error);
         Assert.Contains(reason, error);
+    }
+
+    /// <summary>The archiver's slot must not hold WAL on any member after the test; its walsender may take a moment to let go after a kill.</summary>
+    private async Task DropSlotAsync(string slot)
+    {
+        foreach (var port in _bed.Endpoints.PgPorts)
+        {
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                var sql = $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'";
+                if (await _bed.ScalarAsync<long>(port, "postgres", sql) == 0) break;
+                await _bed.ExecuteAsync(port, "postgres", $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{slot}' AND NOT active");
+                await Task.Delay(200);
+            }
+        }
     }
 
     private IEnumerable<string> StoredFiles(string prefix) =>

@@ -2,7 +2,7 @@
 # Backup and restore benchmark: PgBackup vs pgBackRest 2.45 vs pg_basebackup (server-side zstd),
 # all from the same replica of a private sandbox, in one run. Writes docs/benchmarks.md.
 #
-#   scripts/bench.sh                 # both data sets, 3 runs per tool (median reported)
+#   scripts/bench.sh                 # both data sets, 3 runs per tool (median reported), then WAL latency
 #   BENCH_RUNS=1 BENCH_SETS=pgbench scripts/bench.sh
 #
 # Needs root (PostgreSQL runs as postgres). Installs pgbackrest, hyperfine and time from apt if
@@ -12,7 +12,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BENCH="${BENCH_DIR:-$REPO/.bench}"
 RUNS="${BENCH_RUNS:-3}"
-SETS="${BENCH_SETS:-pgbench md5}"
+SETS="${BENCH_SETS:-pgbench md5 wal}"
 OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
 export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
 SANDBOX="$REPO/scripts/sandbox.sh"
@@ -34,6 +34,7 @@ configure_pgbackrest
 write_policies
 
 for set in $SETS; do
+  if [[ "$set" == wal ]]; then bench_wal_latency; continue; fi
   log "data set $set: loading"
   load_data_set "$set"
   warm_cache

@@ -32,10 +32,11 @@ if [[ -f "$WORK/pgdata/postmaster.pid" ]]; then "${AS_POSTGRES[@]}" "$PG_BIN/pg_
 rm -rf "$WORK" && mkdir -p "$WORK" && chmod 755 "$WORK"
 
 step "Archiving WAL continuously from a replica (pgbackup archive, in the background)"
-pgbackup archive --policy "$POLICY" >"$WORK/archiver.log" 2>&1 &
+# The binary itself, not the shell function: $! must be the archiver's own pid for the cleanup to stop it.
+"$REPO/artifacts/pgbackup/pgbackup" archive --policy "$POLICY" >"$WORK/archiver.log" 2>&1 &
 ARCHIVER=$!
 cleanup() {
-  kill "$ARCHIVER" 2>/dev/null || true
+  kill "$ARCHIVER" 2>/dev/null && wait "$ARCHIVER" 2>/dev/null || true
   if [[ -f "$WORK/pgdata/postmaster.pid" ]]; then "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pgdata" stop -m fast >/dev/null || true; fi
 }
 trap cleanup EXIT

@@ -224,6 +224,31 @@ bench_pgbackrest_restore() {
   start_timed "$1" pgbackrest-restore "$2" "$dir" 15997
 }
 
+# WAL: commit-to-repository delay under pgbench -c 8, streaming archiver vs archive_command.
+bench_wal_latency() {
+  sql "$LEADER_PORT" postgres -c "CREATE DATABASE bench_wal"
+  PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$PG_BIN/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$LEADER_PORT" -U postgres bench_wal >/dev/null 2>&1
+  sql "$LEADER_PORT" bench_wal -c "CREATE TABLE probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())"
+  rm -rf "$BENCH/repo-stream" "$BENCH/repo-push" "$BENCH/serve-policies" && mkdir -p "$BENCH/serve-policies" "$BENCH/repo-push"
+  sed "s|$BENCH/repo-local|$BENCH/repo-stream|" "$BENCH/local.yaml" >"$BENCH/serve-policies/bench.yaml"
+  sed "s|$BENCH/repo-local|$BENCH/repo-push|" "$BENCH/local.yaml" >"$BENCH/walpush.yaml"
+  chown -R postgres:postgres "$BENCH/repo-push" && chmod 644 "$BENCH/walpush.yaml" && chmod 755 "$BENCH/secrets" && chmod 644 "$BENCH/secrets/password"
+  patronictl_bench edit-config --force \
+    -s "postgresql.parameters.archive_command=$BENCH/pgbackup/pgbackup wal-push %p --policy $BENCH/walpush.yaml" \
+    -s "postgresql.parameters.archive_timeout=60" >/dev/null
+  sleep 3
+  "$BENCH/pgbackup/pgbackup" serve --policies "$BENCH/serve-policies" --urls http://127.0.0.1:15981 --storage "sqlite:$BENCH/serve.db" >"$BENCH/results/serve.log" 2>&1 &
+  local serve=$!
+  sleep 8
+  PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$PG_BIN/pgbench" -c 8 -j 2 -T "${BENCH_WAL_SECONDS:-60}" -h 127.0.0.1 -p "$LEADER_PORT" -U postgres bench_wal >"$BENCH/results/wal.pgbench" 2>&1 &
+  local load=$!
+  python3 "$REPO/scripts/bench/wal_latency.py" "$LEADER_PORT" "$SANDBOX_SUPERUSER_PASSWORD" http://127.0.0.1:15981/api/status \
+    "$BENCH/repo-push" "${BENCH_WAL_SECONDS:-60}" >"$BENCH/results/wal.latency.json"
+  wait "$load" || true
+  kill "$serve" && wait "$serve" || true
+  log "WAL latency: $(cat "$BENCH/results/wal.latency.json")"
+}
+
 write_report() {
   python3 "$REPO/scripts/bench/report.py" "$BENCH/results" "$RUNS" "$SETS" "$0 (BENCH_RUNS=$RUNS BENCH_SETS='$SETS')"
 }

@@ -64,7 +64,7 @@ print("`/usr/bin/time -v`; server CPU is the CPU used by the sandbox's PostgreSQ
 print("Tools: PgBackup (client-side zstd level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
 print("process-max 2, WAL archived by archive-push as its users run it); pg_basebackup with server-side zstd (level 3, 2 workers, -Ft -X stream).\n")
 
-for data_set in sets:
+for data_set in [s for s in sets if s != "wal"]:
     data = int(read(f"{data_set}.data_bytes", "0"))
     print(f"## Backup: data set `{data_set}` ({data / 2**20:.0f} MiB data directory)\n")
     print("| tool | wall s (median) | all runs s | MB/s of data dir | client CPU s | server CPU s | peak RSS MiB | stored MiB |")
@@ -95,3 +95,19 @@ for data_set in sets:
     if len(restores) == 2:
         print(f"\nPgBackup / pgBackRest restore wall time: **{restores['pgbackup-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (target ≤ 0.8x).")
     print()
+
+if "wal" in sets and read("wal.latency.json"):
+    import json
+    w = json.loads(read("wal.latency.json"))
+    print("## WAL: delay from commit to WAL durable in the repository\n")
+    print(f"Under `pgbench -c 8 -j 2` on the leader (scale 10), a probe commits a row every 200 ms ({w['probes']} probes); the delay runs")
+    print("from the commit (server clock) until the WAL position after it is durable in the repository. Streaming: PgBackup's archiver")
+    print("hosted by `pgbackup serve` (archived position polled every 50 ms from /api/status, so up to 50 ms of the delay is polling).")
+    print("archive_command: `pgbackup wal-push %p` with `archive_timeout = 60` (segment file polled every 50 ms).\n")
+    print("| method | probes measured | p50 s | p99 s | max s |")
+    print("|---|---|---|---|---|")
+    for key, label in [("streaming", "PgBackup streaming archiver (partial every 1 s)"), ("archive_command", "archive_command = pgbackup wal-push, archive_timeout 60")]:
+        v = w.get(key)
+        if v:
+            print(f"| {label} | {v['n']} | {v['p50']} | {v['p99']} | {v['max']} |")
+    print("\nTarget: p99 ≤ 2 s for the streaming archiver.\n")

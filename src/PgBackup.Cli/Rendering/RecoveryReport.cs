@@ -22,7 +22,15 @@ internal static class RecoveryReport
               log       {server.LogPath}
             """);
         if (outcome.End == RecoveryEnd.Failed)
-            throw new OperationFailedException($"recovery did not reach {options.Target.Describe()}: {outcome.Failure}");
+        {
+            // PostgreSQL stops at the first record matching the target after the backup's start: a
+            // restore point name used before (or a target inside the backup) can lie before the backup
+            // is consistent. Only an older backup reaches it; say so instead of leaving the operator at FATAL.
+            var hint = outcome.Failure?.Contains("before consistent recovery point", StringComparison.Ordinal) == true
+                ? $"; the target lies before the end of backup {result.Plan.Backup.Id} (a restore point name used more than once?): restore an older backup with --backup ID (`pgbackup list`)"
+                : "";
+            throw new OperationFailedException($"recovery did not reach {options.Target.Describe()}: {outcome.Failure}{hint}");
+        }
         if (stopAfter && outcome.End != RecoveryEnd.ShutDown)
         {
             server.Stop();

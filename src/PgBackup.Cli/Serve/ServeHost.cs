@@ -41,6 +41,7 @@ internal static class ServeHost
         builder.Services.AddSingleton<JobFailureCounter>();
         builder.Services.AddSingleton<ArchiverStatusBoard>();
         builder.Services.AddSingleton<IArchiverStatusSource>(sp => sp.GetRequiredService<ArchiverStatusBoard>());
+        builder.Services.AddSingleton<IClusterArchiver, WalArchiverAdapter>();
         builder.Services.AddHostedService<ArchiverSupervisor>();
         builder.Services.AddTransient<BackupJob>();
         builder.Services.AddTransient<PolicyErrorJob>();

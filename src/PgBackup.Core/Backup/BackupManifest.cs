@@ -32,7 +32,11 @@ public sealed record BackupManifest
     /// <summary>Bytes the backup occupies in the repository (packs, WAL, PostgreSQL's manifest).</summary>
     public required long StoredSize { get; init; }
     public required IReadOnlyList<BackupTablespace> Tablespaces { get; init; }
+    /// <summary>Every file with its chunks (client-side compression); empty for server-compressed backups,
+    /// whose file list and checksums are PostgreSQL's own backup_manifest.</summary>
     public required IReadOnlyList<BackupFile> Files { get; init; }
+    /// <summary>Server-compressed backups: each tar archive as the source compressed it, cut into pieces stored in packs.</summary>
+    public IReadOnlyList<BackupArchive> Archives { get; init; } = [];
     public required IReadOnlyList<StoredObject> Packs { get; init; }
     /// <summary>WAL segments from the start to the end LSN (the last zero-padded), so the backup restores on its own.</summary>
     public required IReadOnlyList<EncodedObject> Wal { get; init; }
@@ -41,6 +45,13 @@ public sealed record BackupManifest
 }
 
 public sealed record BackupSource(string Member, string Host, int Port);
+
+/// <summary>
+/// One tar archive of a server-compressed backup: one zstd stream (the source's own compression),
+/// stored as consecutive pieces; restoring it means reading the pieces in order and untarring.
+/// </summary>
+/// <param name="Tablespace">null for the main data directory.</param>
+public sealed record BackupArchive(uint? Tablespace, string Name, long StoredSize, IReadOnlyList<ChunkLocation> Pieces);
 
 public sealed record BackupTablespace(uint Oid, string Location);
 
@@ -65,7 +76,9 @@ public sealed record BackupFile(
 /// in pack number <paramref name="Pack"/> (an index into <see cref="BackupManifest.Packs"/>, which
 /// keeps the manifest small for databases with millions of chunks).
 /// </summary>
-public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength);
+/// <param name="Sha256">SHA-256 of the stored bytes, for pieces of server-compressed archives: their zstd
+/// stream carries no checksum of its own (chunks do: every chunk frame has one).</param>
+public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength, string? Sha256 = null);
 
 /// <summary>
 /// An object of the backup with its size and the SHA-256 of its stored bytes. <paramref name="Key"/>

@@ -57,7 +57,11 @@ public sealed record S3Settings(
 /// <summary>Which members may serve as the backup and WAL source (DESIGN.md "Choosing the source").</summary>
 public sealed record SourceRules(long MaxLagBytes, bool AllowLeader);
 
-public sealed record BackupSettings(int Retries);
+/// <summary>Where backup data is compressed: by PgBackup into chunks, or by the source server (BASE_BACKUP COMPRESSION).</summary>
+public enum CompressionSite { Client, Server }
+
+/// <param name="ServerWorkers">zstd worker threads on the source when compressing there.</param>
+public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries);
 
 public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
 

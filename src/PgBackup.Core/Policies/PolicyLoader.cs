@@ -43,6 +43,9 @@ public static partial class PolicyLoader
         return policy;
     }
 
+    /// <summary>Server-side zstd (native, on the replica) measured faster end to end: docs/benchmarks.md.</summary>
+    public const CompressionSite DefaultCompressionSite = CompressionSite.Server;
+
     private static PolicyNode Required(PolicyNode parent, string key) =>
         parent.Mapping(key) ?? throw parent.Error(key, "required section is missing; see policies/example.yaml");
 
@@ -140,8 +143,14 @@ public static partial class PolicyLoader
 
     private static BackupSettings ReadBackup(PolicyNode? n)
     {
-        if (n is null) return new BackupSettings(0);
-        var settings = new BackupSettings(n.Int("retries", 0, 10) ?? 0);
+        if (n is null) return new BackupSettings(DefaultCompressionSite, 2, 0);
+        var site = n.OneOf("compression", "client", "server") switch
+        {
+            "client" => CompressionSite.Client,
+            "server" => CompressionSite.Server,
+            _ => DefaultCompressionSite,
+        };
+        var settings = new BackupSettings(site, n.Int("server_workers", 1, 64) ?? 2, n.Int("retries", 0, 10) ?? 0);
         n.RejectUnknownKeys();
         return settings;
     }

@@ -26,6 +26,13 @@ public sealed record RepositoryDescriptor
 
     public required int ChunkSize { get; init; }
 
+    /// <summary>
+    /// 4 MiB chunks: measured on pgbench heap and md5-text tables, zstd speed and ratio are flat
+    /// from 4 MiB up while smaller chunks cost speed; big enough to amortise per-chunk work, small
+    /// enough that a worker's buffers stay small.
+    /// </summary>
+    public const int DefaultChunkSize = 4 << 20;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>

@@ -38,12 +38,16 @@ public sealed class RestorePlanner(BackupRepository repository)
         Lsn? walUntil = target.Kind switch
         {
             RecoveryTargetKind.Immediate => null,
-            RecoveryTargetKind.Lsn => target.Lsn,
+            // An LSN past the complete segments can only lie in the archiver's newest partial segment
+            // (the last seconds, as for --latest): complete segments up to there, the partial for the rest.
+            // Asking for the target's own segment as complete would refuse WAL the archive holds.
+            RecoveryTargetKind.Lsn => archivedTo is { } to && target.Lsn > to ? Lsn.Max(to, walFrom) : target.Lsn,
             _ => archivedTo is { } to && to > walFrom ? to : null,
         };
-        CheckTargetWithinArchive(target, archivedTo, archived.NewestWrite, backup);
-
         var path = WalPath.Ranges(history, backup.Timeline, walFrom, segmentSize);
+        var partial = NewestPartial(archived, target, walFrom, walUntil, path);
+        CheckTargetWithinArchive(target, archivedTo, partial, archived.NewestWrite, backup);
+
         long segments = 0;
         if (walUntil is { } until && until > walFrom)
         {
@@ -53,16 +57,17 @@ public sealed class RestorePlanner(BackupRepository repository)
             var untilSegment = (until.Value + (ulong)segmentSize - 1) / (ulong)segmentSize;
             segments = path.Sum(r => Math.Min(r.Until, untilSegment) is var to && to > r.First ? (long)(to - r.First) : 0);
         }
-        return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, NewestPartial(archived, target, walFrom, walUntil, path), archived.NewestWrite);
+        return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, partial, archived.NewestWrite);
     }
 
     /// <summary>
     /// The partial segment that continues the complete ones on the newest timeline, when the target
-    /// may lie beyond them (time, xid, name, latest): without it the last seconds would be lost.
+    /// may lie beyond them (time, xid, name, latest, or an LSN past them): without it the last seconds would be lost.
     /// </summary>
     private static WalSegmentName? NewestPartial(ArchivedWal archived, RecoveryTarget target, Lsn walFrom, Lsn? walUntil, IReadOnlyList<WalPathRange> path)
     {
-        if (target.Kind is RecoveryTargetKind.Immediate or RecoveryTargetKind.Lsn || path.Count == 0 || path[^1].SwitchPoint is not null)
+        if (target.Kind is RecoveryTargetKind.Immediate || (target.Kind is RecoveryTargetKind.Lsn && target.Lsn <= walUntil)
+            || path.Count == 0 || path[^1].SwitchPoint is not null)
             return null;
         var next = Lsn.Max(walUntil ?? walFrom, walFrom).Value / (ulong)archived.SegmentSize;
         return archived.Partials(path[^1].Timeline).Contains(next) && !archived.HasSegment(path[^1].Timeline, next)
@@ -104,13 +109,24 @@ public sealed class RestorePlanner(BackupRepository repository)
         if (tooLate) throw BeforeOldest(backup, target);
     }
 
-    private static UsageException BeforeOldest(BackupManifest oldest, RecoveryTarget target) =>
-        new($"{target.Describe()} is before the end of backup {oldest.Id} ({oldest.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z, LSN {oldest.EndLsn}), the oldest usable one; the nearest possible target is --time {oldest.EndTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)}Z or --lsn {oldest.EndLsn}");
-
-    private static void CheckTargetWithinArchive(RecoveryTarget target, Lsn? archivedTo, DateTimeOffset? newestWrite, BackupManifest backup)
+    private static UsageException BeforeOldest(BackupManifest oldest, RecoveryTarget target)
     {
-        if (target.Kind == RecoveryTargetKind.Lsn && target.Lsn > Lsn.Max(archivedTo ?? Lsn.Invalid, Lsn.Parse(backup.EndLsn)))
-            throw new UsageException($"{target.Describe()} is beyond the end of the archive (complete WAL up to {archivedTo?.ToString() ?? backup.EndLsn}); the nearest possible target is --lsn {archivedTo?.ToString() ?? backup.EndLsn} or --latest");
+        // Rounded UP to the second: the end time truncated would lie before the end, and the
+        // suggested target would be refused in turn.
+        var end = oldest.EndTime.UtcDateTime;
+        var nearest = end.AddTicks(-(end.Ticks % TimeSpan.TicksPerSecond));
+        if (nearest < end) nearest = nearest.AddSeconds(1);
+        return new($"{target.Describe()} is before the end of backup {oldest.Id} ({end.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)}Z, LSN {oldest.EndLsn}), the oldest usable one; the nearest possible target is --time {nearest.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)}Z or --lsn {oldest.EndLsn}");
+    }
+
+    private static void CheckTargetWithinArchive(RecoveryTarget target, Lsn? archivedTo, WalSegmentName? partial, DateTimeOffset? newestWrite, BackupManifest backup)
+    {
+        // How far the partial reaches is known only once it is read: its segment's end bounds it.
+        var reachable = Lsn.Max(archivedTo ?? Lsn.Invalid, Lsn.Parse(backup.EndLsn));
+        if (partial is { } p) reachable = Lsn.Max(reachable, p.EndLsn);
+        if (target.Kind == RecoveryTargetKind.Lsn && target.Lsn > reachable)
+            throw new UsageException($"{target.Describe()} is beyond the end of the archive (complete WAL up to {archivedTo?.ToString() ?? backup.EndLsn}" +
+                $"{(partial is { } q ? $", the archiver's partial segment {q.FileName} at most to {q.EndLsn}" : "")}); the nearest possible target is --lsn {archivedTo?.ToString() ?? backup.EndLsn} or --latest");
         if (target.Kind == RecoveryTargetKind.Time && target.Time > (newestWrite ?? backup.EndTime))
             throw new UsageException($"{target.Describe()} is after the newest archived WAL (written {(newestWrite ?? backup.EndTime).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z); the nearest possible target is --latest, or check that the archiver runs (`pgbackup check`)");
     }

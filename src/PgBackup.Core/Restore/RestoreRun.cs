@@ -26,6 +26,9 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         var backup = plan.Backup;
         foreach (var oid in options.TablespaceMap.Keys.Where(oid => backup.Tablespaces.All(t => t.Oid != oid)))
             throw new UsageException($"--tablespace-map {oid}=...: backup {backup.Id} has no tablespace with OID {oid} (it has: {string.Join(", ", backup.Tablespaces.Select(t => $"{t.Oid} at {t.Location}").DefaultIfEmpty("none"))})");
+        var serverCompressed = backup.Archives.Count > 0;
+        if (serverCompressed && options.Delta)
+            throw new UsageException($"--delta needs a backup with per-file chunks; backup {backup.Id} was compressed by the source (backup.compression: server): restore into an empty directory");
         var target = new RestoreTarget(options.PgData,
             backup.Tablespaces.ToDictionary(t => t.Oid, t => options.TablespaceMap.GetValueOrDefault(t.Oid) ?? t.Location), options.Delta);
         log.LogInformation("Restoring backup {Backup} ({Size} bytes, from {Member}) into {PgData}, recovering to {Target} on timeline {Timeline}",
@@ -36,15 +39,25 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
             var files = new RestoredFiles(target, backup);
             if (options.Delta) await files.KeepMatchingAsync(ct).ConfigureAwait(false);
             files.CreateLayout();
+            var pgManifest = Path.Combine(target.PgData, "backup_manifest");
+            await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, pgManifest, ct).ConfigureAwait(false);
             var download = new PackDownload(repository, backup, files);
+            var untar = serverCompressed ? new ArchiveUntar(repository, backup, target, await PostgresManifestIndex.LoadAsync(pgManifest, ct).ConfigureAwait(false)) : null;
+            long Written() => untar?.BytesWritten ?? download.BytesWritten;
             var pgWal = Path.Combine(target.PgData, "pg_wal");
             var wal = new ArchivedWalDownload(repository, plan, pgWal);
-            using (new BackupProgressReporter(progress, () => new BackupProgress(download.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
-                       download.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
+            using (new BackupProgressReporter(progress, () => new BackupProgress(Written() < backup.DatabaseSize ? "restoring" : "fetching WAL",
+                       Written() + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
             {
-                await download.RunAsync(ct).ConfigureAwait(false);
-                await files.VerifyAsync(ct).ConfigureAwait(false);
-                await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, Path.Combine(target.PgData, "backup_manifest"), ct).ConfigureAwait(false);
+                if (untar is not null)
+                {
+                    await untar.RunAsync(ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await download.RunAsync(ct).ConfigureAwait(false);
+                    await files.VerifyAsync(ct).ConfigureAwait(false);
+                }
                 foreach (var segment in backup.Wal)
                     await RestoreEncodedAsync(repository, backup, segment, Path.Combine(pgWal, segment.FileName), ct).ConfigureAwait(false);
                 await wal.RunAsync(ct).ConfigureAwait(false);
@@ -53,11 +66,12 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
             files.ApplyMetadata();
             await RecoveryConfiguration.ApplyAsync(target.PgData, backup, options.Port, RecoverySettings(options, plan), ct).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(target.PgData, "recovery.signal"), "", ct).ConfigureAwait(false);
-            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), download.BytesWritten, files.KeptCount, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
+            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), Written(), files.KeptCount, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var why = e is PgBackupException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            // An I/O error (a full disk above all) is foreseen: its own message says what happened.
+            var why = e is PgBackupException or IOException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             var errorClass = e is PgBackupException p ? p.Class : ErrorClass.OperationFailed;
             throw new PgBackupException(errorClass, $"{why.TrimEnd('.')}; {target.PgData} now holds an incomplete restore and is unusable: remove it before retrying", e);
         }

@@ -21,9 +21,6 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
     private const string ApplicationName = "pgbackup-archiver";
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
-    // repo.json records a chunk size before any backup has chosen one; DESIGN.md asks for "a few MiB".
-    private const int ChunkSize = 4 << 20;
-
     private readonly SourceSelector _selector = new(policy, log);
     private readonly object _statusLock = new();
     private WalArchiverStatus _status = WalArchiverStatus.Initial;
@@ -128,7 +125,7 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
         {
             SystemIdentifier = system.SystemId,
             PgMajor = versionNum / 10000,
-            ChunkSize = ChunkSize,
+            ChunkSize = RepositoryDescriptor.DefaultChunkSize,
             CreatedAt = DateTimeOffset.UtcNow,
             KeyCheck = repository.Codec.Key?.KeyCheck,
         }, ct).ConfigureAwait(false);

@@ -59,12 +59,14 @@ public sealed class BackupTestbed : IDisposable
             endpoint: {s3Url ?? Endpoints.S3Url}
             access_key_file: {Path.Combine(_dir, "s3-access-key")}
             secret_key_file: {Path.Combine(_dir, "s3-secret-key")}
-        """, repositoryLines);
+        """, "server", repositoryLines);
 
-    public string LocalPolicy(string repositoryDir, params string[] repositoryLines) => WritePolicy($"""
+    /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
+    /// <param name="repositoryLines">More keys of the repository: section, e.g. an encryption key.</param>
+    public string LocalPolicy(string repositoryDir, string compression = "server", params string[] repositoryLines) => WritePolicy($"""
           type: local
           path: {repositoryDir}
-        """, repositoryLines);
+        """, compression, repositoryLines);
 
     public static string UniquePrefix(string name) => $"tests/{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 20, 60)];
 
@@ -144,6 +146,18 @@ public sealed class BackupTestbed : IDisposable
     /// <summary>The folder of one backup inside a local-directory repository.</summary>
     public string BackupFolder(string repositoryDir, string id) => Path.Combine(repositoryDir, Endpoints["SANDBOX_CLUSTER"], "backups", id);
 
+    /// <summary>Polls until the server on <paramref name="port"/> is out of recovery, or the deadline passes.</summary>
+    public async Task<bool> PromotedWithinAsync(int port, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            if (!await ScalarAsync<bool>(port, "postgres", "SELECT pg_is_in_recovery()")) return true;
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
     public async Task<int> LeaderPortAsync()
     {
         foreach (var port in Endpoints.PgPorts)
@@ -210,7 +224,7 @@ public sealed class BackupTestbed : IDisposable
 
     private string PasswordFile => Path.Combine(_dir, "pgbackup-password");
 
-    private string WritePolicy(string repository, string[] moreRepositoryLines)
+    private string WritePolicy(string repository, string compression = "server", params string[] moreRepositoryLines)
     {
         repository += string.Concat(moreRepositoryLines.Select(line => "\n  " + line));
         var file = Path.Combine(_dir, $"policy-{Guid.NewGuid():N}.yaml");
@@ -230,6 +244,7 @@ public sealed class BackupTestbed : IDisposable
               allow_leader: false
             backup:
               retries: 0
+              compression: {compression}
 
             """);
         return file;

@@ -28,7 +28,7 @@ public sealed class ClusterCommandErrorFacts
     [Fact]
     public async Task A_misspelt_policy_key_exits_2_naming_the_file_line_and_key()
     {
-        using var policy = PolicyFile.Create(["http://127.0.0.1:1"], "pgbackup", "pw", extraConnectionLines: "conect_timeout: 5s");
+        using var policy = PolicyFile.Create(["http://127.0.0.1:1"], "pgbackup", "pw", extraConnectionLines: ["conect_timeout: 5s"]);
         var line = Array.FindIndex(File.ReadAllLines(policy.Path), l => l.Contains("conect_timeout", StringComparison.Ordinal)) + 1;
 
         var run = await PgBackupCli.RunAsync("cluster", "--policy", policy.Path);

@@ -67,7 +67,7 @@ public static class PgBackupCli
     public static RunningCli Start(params string[] args) => Start(args, null);
 
     /// <summary>The dotnet host running these tests (testhost runs under it), else `dotnet` from PATH.</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
             return self;

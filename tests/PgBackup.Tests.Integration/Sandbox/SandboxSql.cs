@@ -15,22 +15,40 @@ public sealed record MemberSqlState(bool Reachable, bool InRecovery, string? Wal
 /// <summary>Superuser SQL against sandbox members, independent of the engine under test.</summary>
 public sealed class SandboxSql(SandboxEndpoints endpoints)
 {
+    /// <summary>An open superuser connection to a member's `postgres` database.</summary>
+    public async Task<NpgsqlConnection> OpenAsync(string member)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = endpoints.PgPortOf(member),
+            Username = endpoints.Superuser,
+            Password = endpoints.SuperuserPassword,
+            Database = "postgres",
+            Pooling = false,
+            Timeout = 3,
+            CommandTimeout = 5,
+        }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>An open superuser connection to the current leader.</summary>
+    public async Task<NpgsqlConnection> OpenLeaderAsync() => await OpenAsync(await LeaderAsync());
+
     public async Task<MemberSqlState> StateOfAsync(string member)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-            {
-                Host = "127.0.0.1",
-                Port = endpoints.PgPortOf(member),
-                Username = endpoints.Superuser,
-                Password = endpoints.SuperuserPassword,
-                Database = "postgres",
-                Pooling = false,
-                Timeout = 3,
-                CommandTimeout = 5,
-            }.ConnectionString);
-            await connection.OpenAsync();
+            await using var connection = await OpenAsync(member);
             await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver)", connection);
             await using var reader = await command.ExecuteReaderAsync();
             await reader.ReadAsync();

@@ -4,10 +4,10 @@ using ZstdSharp.Unsafe;
 namespace PgBackup.Repository.Codecs;
 
 /// <summary>
-/// How plain bytes become stored bytes in a repository, for chunks (<see cref="CreateChunkCodec"/>)
-/// and for whole objects (<see cref="Encode"/>, <see cref="Decode"/>): zstd, then — when the
-/// repository has a key — AES-256-GCM (<see cref="SealedBlocks"/>). Every reader and writer goes
-/// through this one class.
+/// How plain bytes become stored bytes in a repository, for chunks (<see cref="CreateChunkCodec"/>),
+/// whole objects (<see cref="Encode"/>, <see cref="Decode"/>) and pieces the source compressed
+/// (<see cref="SealPiece"/>, <see cref="OpenPiece"/>): zstd, then — when the repository has a key —
+/// AES-256-GCM (<see cref="SealedBlocks"/>). Every reader and writer goes through this one class.
 /// </summary>
 public sealed class RepositoryCodec
 {
@@ -53,6 +53,33 @@ public sealed class RepositoryCodec
     public Stream Decode(Stream storedSource) => Key is null
         ? new DecompressionStream(storedSource, checkEndOfStream: true, leaveOpen: true)
         : new DecompressionStream(new DecryptingStream(storedSource, Key), checkEndOfStream: true, leaveOpen: false);
+
+    /// <summary>
+    /// Seals a piece that arrived already compressed (BASE_BACKUP with the source's zstd) as one
+    /// encrypted unit into <paramref name="destination"/> (at least <c>piece.Length + </c><see cref="PieceOverhead"/>
+    /// bytes); returns the stored length. Only for an encrypted repository: otherwise pieces are stored as they are.
+    /// </summary>
+    public int SealPiece(ReadOnlySpan<byte> piece, Span<byte> destination)
+    {
+        var key = Key ?? throw new InvalidOperationException("an unencrypted repository stores pieces as they are");
+        var unit = destination[..(piece.Length + SealedBlocks.UnitOverhead)];
+        piece.CopyTo(unit[SealedBlocks.SaltLength..]);
+        SealedBlocks.SealUnit(key, unit);
+        return unit.Length;
+    }
+
+    /// <summary>What <see cref="SealPiece"/> adds to a piece.</summary>
+    public static int PieceOverhead => SealedBlocks.UnitOverhead;
+
+    /// <summary>Opens a piece sealed by <see cref="SealPiece"/> into <paramref name="piece"/>; returns its length.</summary>
+    /// <exception cref="DecryptionFailedException">Wrong key, or the piece was modified or truncated.</exception>
+    public int OpenPiece(ReadOnlySpan<byte> stored, Span<byte> piece)
+    {
+        var key = Key ?? throw new InvalidOperationException("an unencrypted repository stores pieces as they are");
+        var length = Math.Max(stored.Length - SealedBlocks.UnitOverhead, 0);
+        SealedBlocks.OpenUnit(key, stored, piece[..length]);
+        return length;
+    }
 
     private Stream Compress(Stream sink)
     {

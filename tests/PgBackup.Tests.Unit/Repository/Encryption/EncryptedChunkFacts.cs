@@ -109,6 +109,24 @@ public sealed class EncryptedChunkFacts : IDisposable
         Assert.Equal(4, e.ExitCode);
     }
 
+    [Fact]
+    public void A_piece_the_source_compressed_is_sealed_as_it_is_and_opens_back()
+    {
+        var codec = new RepositoryCodec(3, Key);
+        var piece = Rows(1 << 20);
+        var stored = new byte[piece.Length + RepositoryCodec.PieceOverhead];
+
+        var length = codec.SealPiece(piece, stored);
+        var opened = new byte[length];
+        var openedLength = codec.OpenPiece(stored.AsSpan(0, length), opened);
+
+        Assert.Equal(piece.Length + RepositoryCodec.PieceOverhead, length);
+        Assert.Equal(piece, opened[..openedLength]);
+        Assert.False(Contains(stored, Marker));
+        stored[length / 2] ^= 1;
+        Assert.Throws<DecryptionFailedException>(() => codec.OpenPiece(stored.AsSpan(0, length), opened));
+    }
+
     private byte[] Encode(byte[] plain)
     {
         var destination = new byte[ChunkCodec.MaxEncodedLength(plain.Length)];

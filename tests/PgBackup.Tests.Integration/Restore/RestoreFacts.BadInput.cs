@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using PgBackup.Tests.Integration.Sandbox;
+
+namespace PgBackup.Tests.Integration.Restore;
+
+/// <summary>Every bad input of issue 5: one error line naming the problem and the fix, the exit code of its class, nothing written.</summary>
+public sealed partial class RestoreFacts
+{
+    [Fact]
+    public async Task DryRunPrintsThePlanAndWritesNothing()
+    {
+        await using var restored = new RestoredDirectory();
+        var run = await RestoreAsync([.. restored.RestoreArgs, "--time", history.Between(4, 5), "--dry-run"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"backup      {history.BackupId} from ", run.Stdout);
+        Assert.Matches($@"timelines   {history.TimelineBeforeFailover} \(until [0-9A-F]+/[0-9A-F]+\) → {history.TimelineAfterFailover}", run.Stdout);
+        Assert.Matches(@"WAL         [0-9A-F]+/[0-9A-F]+ to [0-9A-F]+/[0-9A-F]+: \d+ archived segment\(s\)", run.Stdout);
+        Assert.Matches(@"download    [\d.]+ [KMG]iB", run.Stdout);
+        Assert.Matches(@"estimate    about \d+ s", run.Stdout);
+        Assert.False(Directory.Exists(restored.PgData), "--dry-run created PGDATA");
+        Assert.Empty(run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("yesterday noon", "is not an ISO 8601 time")]
+    [InlineData("2026-13-45T10:00:00Z", "is not an ISO 8601 time")]
+    [InlineData("2026-11-27T10:00:00", "has no time zone", "--tz")]
+    public async Task AMalformedOrZonelessTimeIsRefused(string time, params string[] mentions)
+    {
+        await using var restored = new RestoredDirectory();
+        var run = await RestoreAsync([.. restored.RestoreArgs, "--time", time]);
+        AssertOneErrorLine(run, 2, ["--time", .. mentions]);
+        Assert.False(Directory.Exists(restored.PgData));
+    }
+
+    [Fact]
+    public async Task ATargetBeforeAnyBackupNamesTheNearestPossibleTarget()
+    {
+        await using var restored = new RestoredDirectory();
+        var run = await RestoreAsync([.. restored.RestoreArgs, "--time", RestoreHistory.Iso(history.CommitTimes[1])]);
+        AssertOneErrorLine(run, 2, history.BackupId, "nearest possible target is --time ");
+        Assert.False(Directory.Exists(restored.PgData));
+
+        // The nearest target it names is possible indeed.
+        var nearest = System.Text.RegularExpressions.Regex.Match(run.Stderr, @"nearest possible target is --time (\S+)").Groups[1].Value;
+        var plan = await RestoreAsync("--time", nearest, "--dry-run");
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+    }
+
+    [Theory]
+    [InlineData("--time")]
+    [InlineData("--lsn")]
+    public async Task ATargetAfterTheEndOfTheArchiveIsRefused(string kind)
+    {
+        await using var restored = new RestoredDirectory();
+        var run = await RestoreAsync([.. restored.RestoreArgs, kind, kind == "--time" ? RestoreHistory.Iso(DateTimeOffset.UtcNow.AddDays(1)) : "FF/0"]);
+        AssertOneErrorLine(run, 2, "--latest");
+        Assert.False(Directory.Exists(restored.PgData));
+    }
+
+    [Fact]
+    public async Task ATimelineThatDoesNotExistIsRefused()
+    {
+        await using var restored = new RestoredDirectory();
+        var run = await RestoreAsync([.. restored.RestoreArgs, "--latest", "--timeline", "99"]);
+        AssertOneErrorLine(run, 2, "--timeline 99", "does not exist");
+        Assert.False(Directory.Exists(restored.PgData));
+    }
+
+    [Fact]
+    public async Task ANonEmptyPgDataIsRefusedAndLeftAlone()
+    {
+        await using var restored = new RestoredDirectory();
+        Directory.CreateDirectory(restored.PgData);
+        var mine = Path.Combine(restored.PgData, "someone-elses-file");
+        await File.WriteAllTextAsync(mine, "precious");
+        var run = await RestoreAsync([.. restored.RestoreArgs, "--latest"]);
+        AssertOneErrorLine(run, 2, restored.PgData, "not empty", "--delta");
+        Assert.Equal([mine], Directory.EnumerateFileSystemEntries(restored.PgData));
+        Assert.Equal("precious", await File.ReadAllTextAsync(mine));
+    }
+
+    [Fact]
+    public async Task MissingPostgresBinariesAreFoundBeforeAnythingIsWritten()
+    {
+        await using var restored = new RestoredDirectory();
+        var run = await RestoreAsync([.. restored.RestoreArgs, "--latest", "--start", "--pg-bin", "/nonexistent"]);
+        AssertOneErrorLine(run, 2, "--pg-bin /nonexistent");
+        Assert.False(Directory.Exists(restored.PgData), "PGDATA was written although PostgreSQL could not be started");
+    }
+
+    /// <summary>A 5 MiB tmpfs cannot hold the ~20 MiB restore: a clear failure that says the directory is unusable.</summary>
+    [Fact]
+    public async Task AFullDiskFailsSayingTheDirectoryIsUnusable()
+    {
+        await using var restored = new RestoredDirectory();
+        Directory.CreateDirectory(restored.PgData);
+        Mount("-t", "tmpfs", "-o", "size=5m", "tmpfs", restored.PgData);
+        try
+        {
+            var run = await RestoreAsync([.. restored.RestoreArgs, "--latest"]);
+            Assert.NotEqual(0, run.ExitCode);
+            Assert.NotEqual(1, run.ExitCode); // a foreseen failure, not "unforeseen"
+            var line = Assert.Single(run.StderrLines);
+            Assert.StartsWith("error: ", line);
+            Assert.Contains("incomplete restore and is unusable", line);
+            Assert.Contains(restored.PgData, line);
+            Assert.Contains("space", line);
+            Assert.DoesNotContain("Exception", line);
+            Assert.DoesNotContain("   at ", run.Stdout + run.Stderr);
+        }
+        finally
+        {
+            Mount("-u", restored.PgData);
+        }
+    }
+
+    private static void Mount(params string[] args)
+    {
+        var unmount = args[0] == "-u";
+        using var p = Process.Start(new ProcessStartInfo(unmount ? "umount" : "mount", unmount ? args[1..] : args) { RedirectStandardError = true })!;
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{(unmount ? "umount" : "mount")} {string.Join(' ', args)}: {stderr}");
+    }
+}

@@ -16,6 +16,9 @@ root.Subcommands.Add(ArchiveCommand.Create());
 root.Subcommands.Add(WalPushCommand.Create());
 root.Subcommands.Add(WalFetchCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(ExpireCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
+root.Subcommands.Add(DrillCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 
 return await CommandRunner.RunAsync(root, args);

@@ -43,7 +43,12 @@ internal static class ServeHost
         builder.Services.AddSingleton<IArchiverStatusSource>(sp => sp.GetRequiredService<ArchiverStatusBoard>());
         builder.Services.AddSingleton<IClusterArchiver, WalArchiverAdapter>();
         builder.Services.AddHostedService<ArchiverSupervisor>();
+        builder.Services.AddSingleton<DrillStatusReader>();
+        builder.Services.AddTransient<ClusterJob>();
         builder.Services.AddTransient<BackupJob>();
+        builder.Services.AddTransient<ExpireJob>();
+        builder.Services.AddTransient<VerifyJob>();
+        builder.Services.AddTransient<DrillJob>();
         builder.Services.AddTransient<PolicyErrorJob>();
 
         builder.Services.AddHangfire(c => options.Storage.Configure(c

@@ -49,6 +49,11 @@ public sealed partial class RepositoryLayout
 
     public string WalPrefix => Root + "wal/";
 
+    /// <summary>Reports of restore drills, one JSON object per run named by its UTC end time, so the newest sorts last.</summary>
+    public string DrillsPrefix => Root + "drills/";
+
+    public string DrillReport(DateTimeOffset finished) => DrillsPrefix + finished.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + ".json";
+
     /// <summary>Prefix of every object of one backup, ending in '/': delete everything under it to expire the backup.</summary>
     public string BackupPrefix(string backupId) => BackupsPrefix + ValidBackupId(backupId) + "/";
 

@@ -54,7 +54,8 @@ public sealed class RecoveredServer(string pgBin, string pgData, int port, strin
 
     public void Stop() => Check(RunAsServerUser(Path.Combine(pgBin, "pg_ctl"), ["-D", pgData, "-m", "fast", "-w", "stop"]), "stopping PostgreSQL");
 
-    private (int ExitCode, string Output) RunAsServerUser(string program, string[] args) =>
+    /// <summary>Runs a PostgreSQL client program as the user the server runs as (drills run pg_amcheck this way).</summary>
+    internal (int ExitCode, string Output) RunAsServerUser(string program, string[] args) =>
         osUser is null ? Run(program, args) : Run("setpriv", ["--reuid=" + osUser, "--regid=" + osUser, "--init-groups", program, .. args]);
 
     private static void Check((int ExitCode, string Output) result, string what)

@@ -34,10 +34,11 @@ public sealed class BackupKillFacts(SandboxFixture fixture, ITestOutputHelper ou
     {
         await _bed.DatasetAsync();
         var prefix = BackupTestbed.UniquePrefix("kill");
-        var direct = _bed.S3Policy(prefix);
+        // Client-side chunks: the data set fills several packs, so "the second pack" is a moment that exists.
+        var direct = _bed.S3Policy(prefix, compression: "client");
         RunningCli? victim = null;
         await using var proxy = new TripwireProxy(_bed.Endpoints.S3Url, trip ?? "\0never\0", () => victim!.Kill9());
-        var viaProxy = _bed.S3Policy(prefix, proxy.Url);
+        var viaProxy = _bed.S3Policy(prefix, proxy.Url, compression: "client");
 
         using (victim = PgBackupCli.Start("backup", "--policy", viaProxy))
         {

@@ -50,8 +50,9 @@ public sealed class BackupTestbed : IDisposable
     public string NewPath(string name) => Path.Combine(_dir, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>A policy writing to a prefix of its own in s3rver; <paramref name="s3Url"/> lets a test put a proxy in between.</summary>
+    /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
     /// <param name="repositoryLines">More keys of the repository: section, e.g. an encryption key.</param>
-    public string S3Policy(string prefix, string? s3Url = null, params string[] repositoryLines) => WritePolicy($"""
+    public string S3Policy(string prefix, string? s3Url = null, string compression = "server", params string[] repositoryLines) => WritePolicy($"""
           type: s3
           s3:
             bucket: {Endpoints.S3Bucket}
@@ -59,7 +60,7 @@ public sealed class BackupTestbed : IDisposable
             endpoint: {s3Url ?? Endpoints.S3Url}
             access_key_file: {Path.Combine(_dir, "s3-access-key")}
             secret_key_file: {Path.Combine(_dir, "s3-secret-key")}
-        """, "server", repositoryLines);
+        """, compression, repositoryLines);
 
     /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
     /// <param name="repositoryLines">More keys of the repository: section, e.g. an encryption key.</param>

@@ -8,8 +8,8 @@ namespace PgBackup.Tests.Integration.Backup;
 
 /// <summary>
 /// Issue 7 item 4: an encrypted repository round-trips a replica's backup, WAL pushed or streamed
-/// by the archiver, holds no plain text and no zstd frame in any stored object, refuses the wrong
-/// key (or none) with exit 4, and names a tampered pack instead of restoring it.
+/// by the archiver, verifies, holds no plain text and no zstd frame in any stored object, refuses
+/// the wrong key (or none) with exit 4, and names a tampered pack in restore and verify.
 /// </summary>
 [Collection(SandboxCollection.Name)]
 public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutputHelper output) : IDisposable
@@ -27,11 +27,11 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
     {
         var dataset = await _bed.DatasetAsync();
         var marker = "PGBACKUP-ENCRYPTION-MARKER-" + Guid.NewGuid().ToString("N");
-        var (segmentName, segment) = await WriteMarkerAsync(marker);
+        var (segmentName, segment, _) = await WriteMarkerAsync(marker);
         Assert.True(Contains(segment, marker), "control: the plain WAL segment holds the marker");
 
         var repository = store == "s3" ? BackupTestbed.UniquePrefix("encrypted") : _bed.NewDirectory("repo");
-        string Policy(params string[] keyLines) => store == "s3" ? _bed.S3Policy(repository, null, keyLines) : _bed.LocalPolicy(repository, compression, keyLines);
+        string Policy(params string[] keyLines) => store == "s3" ? _bed.S3Policy(repository, null, compression, keyLines) : _bed.LocalPolicy(repository, compression, keyLines);
         var policy = Policy("encryption_key_file: " + KeyFile("key", RandomNumberGenerator.GetHexString(64)));
 
         var backup = await PgBackupCli.RunAsync("backup", "--policy", policy, "--json");
@@ -62,6 +62,9 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
             Assert.Equal(1L, await _bed.ScalarAsync<long>(port, BackupTestbed.Database, $"SELECT count(*) FROM encryption_marker WHERE t = '{marker}'"));
         }
 
+        var verified = await PgBackupCli.RunAsync("verify", "--policy", policy, id);
+        Assert.True(verified.ExitCode == 0, verified.ToString());
+
         await AssertRefusedAsync(Policy("encryption_key_file: " + KeyFile("wrong-key", RandomNumberGenerator.GetHexString(64))), "is not this repository's key");
         await AssertRefusedAsync(Policy(), "the repository is encrypted");
 
@@ -73,6 +76,14 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         Assert.Contains("data/000001.pack", error);
         // Pieces carry a SHA-256 of their stored bytes, checked before decryption; chunks rely on the GCM tag.
         Assert.Contains(compression == "server" ? "(SHA-256 mismatch)" : "cannot decrypt the chunk at offset", error);
+        if (store == "local")
+        {
+            // (On s3rver a whole-object GET of the damaged pack fails inside the AWS SDK's own checksum validation first.)
+            var reverify = await PgBackupCli.RunAsync("verify", "--policy", policy, id);
+            output.WriteLine(reverify.ToString());
+            Assert.NotEqual(0, reverify.ExitCode);
+            Assert.Contains("data/000001.pack", reverify.Stdout + reverify.Stderr);
+        }
     }
 
     [Fact]
@@ -89,7 +100,7 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
                 var backup = await PgBackupCli.RunAsync("backup", "--policy", policy);
                 Assert.True(backup.ExitCode == 0, backup.ToString());
                 var marker = "PGBACKUP-ENCRYPTION-MARKER-" + Guid.NewGuid().ToString("N");
-                var (segmentName, segment) = await WriteMarkerAsync(marker);
+                var (segmentName, segment, switchOffset) = await WriteMarkerAsync(marker);
                 var stored = Path.Combine(repository, _bed.Endpoints["SANDBOX_CLUSTER"], "wal", segmentName[..8], segmentName + ".zst");
                 var deadline = DateTime.UtcNow.AddSeconds(90);
                 while (!File.Exists(stored))
@@ -104,7 +115,10 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
                 var fetched = Path.Combine(_bed.NewDirectory("fetched"), segmentName);
                 var fetch = await PgBackupCli.RunAsync("wal-fetch", "--policy", policy, segmentName, fetched);
                 Assert.True(fetch.ExitCode == 0, fetch.ToString());
-                Assert.Equal(segment, await File.ReadAllBytesAsync(fetched));
+                // The WAL itself, up to the switch; beyond it each member's file holds whatever its recycled file held.
+                var archived = await File.ReadAllBytesAsync(fetched);
+                Assert.Equal(segment.Length, archived.Length);
+                Assert.True(segment.AsSpan(0, switchOffset).SequenceEqual(archived.AsSpan(0, switchOffset)), "the archived segment differs from the leader's before the switch");
             }
 
             // check reads the backup's (encrypted) manifest.json for where WAL must start, then every segment since;
@@ -120,16 +134,21 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         }
     }
 
-    /// <summary>A known string in a table on the leader, then a WAL switch: returns the finished segment that holds the insert, as PostgreSQL wrote it.</summary>
-    private async Task<(string Name, byte[] Content)> WriteMarkerAsync(string marker)
+    /// <summary>
+    /// A known string in a table on the leader, then a WAL switch: returns the finished segment that
+    /// holds the insert as the leader wrote it, and where in it the WAL ends (the switch).
+    /// </summary>
+    private async Task<(string Name, byte[] Content, int SwitchOffset)> WriteMarkerAsync(string marker)
     {
         var leader = await _bed.LeaderPortAsync();
         await _bed.ExecuteAsync(leader, BackupTestbed.Database, $"CREATE TABLE IF NOT EXISTS encryption_marker (t text); INSERT INTO encryption_marker VALUES ('{marker}')");
         var name = await _bed.ScalarAsync<string>(leader, "postgres", "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
-        await _bed.ExecuteAsync(leader, "postgres", "SELECT pg_switch_wal()");
+        var switched = await _bed.ScalarAsync<string>(leader, "postgres", "SELECT pg_switch_wal()::text");
         await _bed.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
         var member = _bed.Endpoints.Members[_bed.Endpoints.PgPorts.ToList().IndexOf(leader)];
-        return (name, await File.ReadAllBytesAsync(Path.Combine(_bed.Endpoints.RunDirectory, member, "data", "pg_wal", name)));
+        var content = await File.ReadAllBytesAsync(Path.Combine(_bed.Endpoints.RunDirectory, member, "data", "pg_wal", name));
+        var switchOffset = (int)(ulong.Parse(switched.Split('/')[1], System.Globalization.NumberStyles.HexNumber) % (ulong)content.Length);
+        return (name, content, switchOffset);
     }
 
     /// <summary>No stored object holds the marker, a zstd frame at its start, or readable file names, except repo.json (which holds the key check).</summary>

@@ -9,10 +9,13 @@ namespace PgBackup.Cli.Serve.Jobs;
 /// </summary>
 internal sealed record ScheduledJob(string Kind, Func<ScheduleSettings, string?> Cron, Func<string, Job> Create)
 {
-    /// <summary>Every job `serve` schedules. Expire, verify and drill become one line each here when the engine has them.</summary>
+    /// <summary>Every job `serve` schedules, one line each.</summary>
     public static readonly IReadOnlyList<ScheduledJob> All =
     [
         new("backup", s => s.Full, cluster => Job.FromExpression<BackupJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
+        new("expire", s => s.Expire, cluster => Job.FromExpression<ExpireJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
+        new("verify", s => s.Verify, cluster => Job.FromExpression<VerifyJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
+        new("drill", s => s.Drill, cluster => Job.FromExpression<DrillJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
     ];
 
     public string IdFor(string cluster) => $"{Kind}:{cluster}";

@@ -2,20 +2,24 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using PgBackup.Cli.Serve.Policies;
 using PgBackup.Cli.Serve.Status;
+using PgBackup.Drill;
 
 namespace PgBackup.Cli.Serve.Metrics;
 
-/// <summary>/metrics: backup freshness, sizes, recoverable window, archiver lag and job failures per cluster.</summary>
+/// <summary>/metrics: backup freshness, sizes, recoverable window, archiver lag, the last restore drill and job failures per cluster.</summary>
 internal static class MetricsEndpoint
 {
-    public static void Map(WebApplication app) => app.MapGet("/metrics", async (StatusCollector collector, PolicyDirectory policies, JobFailureCounter failures, CancellationToken ct) =>
+    public static void Map(WebApplication app) => app.MapGet("/metrics", async (StatusCollector collector, DrillStatusReader drills, PolicyDirectory policies, JobFailureCounter failures, CancellationToken ct) =>
     {
         var clusters = await collector.CollectAsync(ct);
-        return Results.Text(Render(clusters, policies.Current.Errors.Count, failures.Snapshot(), DateTimeOffset.UtcNow), PrometheusText.ContentType);
+        var lastDrills = await collector.LatestDrillsAsync(drills, ct);
+        return Results.Text(Render(clusters, policies.Current.Errors.Count, failures.Snapshot(), DateTimeOffset.UtcNow, lastDrills), PrometheusText.ContentType);
     });
 
-    public static string Render(IReadOnlyList<ClusterStatus> clusters, int policyErrors, IReadOnlyList<(string Cluster, string Job, long Count)> failures, DateTimeOffset now)
+    public static string Render(IReadOnlyList<ClusterStatus> clusters, int policyErrors, IReadOnlyList<(string Cluster, string Job, long Count)> failures, DateTimeOffset now,
+        IReadOnlyList<DrillReport>? lastDrills = null)
     {
+        var drills = lastDrills ?? [];
         static (string, string) C(ClusterStatus s) => ("cluster", s.Cluster);
         var withBackup = clusters.Where(c => c.LastBackup is not null).ToList();
         var archiving = clusters.Where(c => c.Archiver is not null).ToList();
@@ -51,6 +55,12 @@ internal static class MetricsEndpoint
                 archiving.Where(c => c.Archiver!.LagSeconds is not null).Select(c => Sample.Of(c.Archiver!.LagSeconds!.Value, C(c))))
             .Family("pgbackup_archiver_source_info", "gauge", "The member the WAL archiver streams from (value always 1).",
                 archiving.Where(c => c.Archiver!.Source is not null).Select(c => Sample.Of(1, C(c), ("member", c.Archiver!.Source!))))
+            .Family("pgbackup_last_drill_timestamp_seconds", "gauge", "End time of the newest restore drill (Unix seconds).",
+                drills.Select(d => Sample.Of(d.FinishedAt.ToUnixTimeMilliseconds() / 1000.0, ("cluster", d.Cluster))))
+            .Family("pgbackup_last_drill_success", "gauge", "1 if the newest restore drill passed every check.",
+                drills.Select(d => Sample.Of(d.Success ? 1 : 0, ("cluster", d.Cluster))))
+            .Family("pgbackup_last_drill_recovery_seconds", "gauge", "Recovery time the newest restore drill measured: restore start to a database answering queries.",
+                drills.Where(d => d.UsableSeconds is not null).Select(d => Sample.Of(Math.Round(d.UsableSeconds!.Value, 1), ("cluster", d.Cluster))))
             .Family("pgbackup_job_failures_total", "counter", "Failed job attempts since serve started.",
                 // Zero for every scheduled job of every cluster, so rate() and alerts see the series from the start.
                 clusters.SelectMany(c => Jobs.ScheduledJob.All.Select(j => (c.Cluster, Job: j.Kind, Count: 0L)))

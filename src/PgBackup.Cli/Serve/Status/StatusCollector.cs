@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PgBackup.Cli.Serve.Archiver;
 using PgBackup.Cli.Serve.Policies;
+using PgBackup.Drill;
 using PgBackup.Errors;
 
 namespace PgBackup.Cli.Serve.Status;
@@ -25,5 +26,23 @@ internal sealed class StatusCollector(PolicyDirectory policies, BackupStatusRead
             }
         });
         return await Task.WhenAll(tasks);
+    }
+
+    /// <summary>The newest drill report of every valid cluster that has one; an unreadable repository is already reported by <see cref="CollectAsync"/>.</summary>
+    public async Task<IReadOnlyList<DrillReport>> LatestDrillsAsync(DrillStatusReader drills, CancellationToken ct)
+    {
+        var reports = new List<DrillReport>();
+        foreach (var policy in policies.Current.Valid.Values.OrderBy(p => p.Cluster, StringComparer.Ordinal))
+        {
+            try
+            {
+                if (await drills.LatestAsync(policy, ct) is { } report) reports.Add(report);
+            }
+            catch (Exception e) when (e is PgBackupException or System.Text.Json.JsonException)
+            {
+                log.LogWarning("Cannot read the last drill report of cluster {Cluster}: {Reason}", policy.Cluster, e.Message);
+            }
+        }
+        return reports;
     }
 }

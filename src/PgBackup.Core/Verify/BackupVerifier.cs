@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using PgBackup.Backup;
+using PgBackup.Errors;
+using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Packs;
+using PgBackup.Repository.Storage;
+
+namespace PgBackup.Verify;
+
+/// <summary>
+/// `pgbackup verify` for one backup: re-reads every object it consists of and the archived WAL its
+/// point-in-time window needs, and names every object that is missing, damaged or disagrees with
+/// the manifest. Streams everything: memory holds one chunk per worker, whatever the backup size.
+/// </summary>
+/// <remarks>
+/// Packs are read twice: once whole, to check the stored bytes against the SHA-256 the manifest
+/// recorded (parallel across packs); once chunk by chunk in file order, to decode every chunk and
+/// check each file's SHA-256 (parallel across files). Chunks of one file are spread over packs in
+/// whatever order the compression workers finished, so one pass could only hash files in order by
+/// holding chunks back — memory that grows with the file.
+/// </remarks>
+public sealed class BackupVerifier(BackupRepository repository)
+{
+    private readonly ConcurrentBag<VerifyFault> _faults = [];
+    private long _bytesRead;
+
+    private static ParallelOptions Parallel(CancellationToken ct) =>
+        // Reads wait on storage as much as on the CPU: a few more workers than cores.
+        new() { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct };
+
+    public async Task<VerifyReport> VerifyAsync(BackupManifest backup, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        await System.Threading.Tasks.Parallel.ForEachAsync(backup.Packs, Parallel(ct), (pack, token) => CheckPackAsync(backup, pack, token)).ConfigureAwait(false);
+        await CheckFilesAsync(backup, ct).ConfigureAwait(false);
+        await System.Threading.Tasks.Parallel.ForEachAsync(backup.Wal.Prepend(backup.PostgresManifest), Parallel(ct),
+            (obj, token) => CheckEncodedAsync(BackupObjects.Absolute(repository, backup.Id, obj.Key), obj, token)).ConfigureAwait(false);
+        var wal = await new WalWindowCheck(repository, Fault, AddBytesRead).RunAsync(backup, ct).ConfigureAwait(false);
+        return new VerifyReport(backup.Id, backup.Packs.Count, backup.Files.Count(f => f.Type == BackupFileType.File), backup.Wal.Count,
+            wal.Segments, wal.To?.ToString(), Interlocked.Read(ref _bytesRead), clock.Elapsed,
+            _faults.OrderBy(f => f.Object, StringComparer.Ordinal).ToList());
+    }
+
+    private void Fault(string obj, string problem) => _faults.Add(new VerifyFault(obj, problem));
+
+    private void AddBytesRead(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+
+    private async ValueTask CheckPackAsync(BackupManifest backup, StoredObject pack, CancellationToken ct)
+    {
+        var key = BackupObjects.Absolute(repository, backup.Id, pack.Key);
+        await Guarded(key, async () =>
+        {
+            await using var stored = await repository.Store.OpenReadAsync(key, ct).ConfigureAwait(false);
+            using var hashing = new HashingStream(stored);
+            await hashing.CopyToAsync(Stream.Null, 1 << 20, ct).ConfigureAwait(false);
+            AddBytesRead(hashing.BytesHashed);
+            if (hashing.BytesHashed != pack.Size)
+                Fault(key, $"holds {hashing.BytesHashed} bytes, the manifest recorded {pack.Size}");
+            else if (hashing.Sha256 != pack.Sha256)
+                Fault(key, $"stored bytes have SHA-256 {hashing.Sha256}, the manifest recorded {pack.Sha256}: the pack is damaged");
+        }).ConfigureAwait(false);
+    }
+
+    private async Task CheckFilesAsync(BackupManifest backup, CancellationToken ct)
+    {
+        // One reader and one chunk buffer per worker, reused from file to file.
+        var readers = new ConcurrentBag<(ChunkReader Reader, byte[] Plain)>();
+        try
+        {
+            await System.Threading.Tasks.Parallel.ForEachAsync(backup.Files.Where(f => f.Type == BackupFileType.File), Parallel(ct), async (file, token) =>
+            {
+                if (!readers.TryTake(out var worker)) worker = (new ChunkReader(repository.Store, repository.Codec), new byte[backup.ChunkSize]);
+                try
+                {
+                    await CheckFileAsync(backup, file, worker.Reader, worker.Plain, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    readers.Add(worker);
+                }
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (reader, _) in readers) reader.Dispose();
+        }
+    }
+
+    private async Task CheckFileAsync(BackupManifest backup, BackupFile file, ChunkReader reader, byte[] plain, CancellationToken ct)
+    {
+        var name = $"{file.Path}{(file.Tablespace is { } oid ? $" (tablespace {oid})" : "")} of backup {backup.Id}";
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long length = 0;
+        foreach (var chunk in file.Chunks)
+        {
+            if (chunk.Pack < 0 || chunk.Pack >= backup.Packs.Count || chunk.PlainLength > plain.Length)
+            {
+                Fault(name, $"the manifest points a chunk at pack {chunk.Pack} with {chunk.PlainLength} bytes, which this backup does not have: the manifest is damaged");
+                return;
+            }
+            var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[chunk.Pack].Key);
+            var read = await Guarded(key, async () =>
+            {
+                await reader.ReadAsync(new ChunkRef(key, chunk.Offset, chunk.StoredLength, chunk.PlainLength), plain, ct).ConfigureAwait(false);
+                AddBytesRead(chunk.StoredLength);
+            }).ConfigureAwait(false);
+            if (!read) return; // The damaged chunk is named; the file's checksum cannot be computed.
+            sha.AppendData(plain, 0, chunk.PlainLength);
+            length += chunk.PlainLength;
+        }
+        var hash = Convert.ToHexStringLower(sha.GetCurrentHash());
+        if (length != file.Size)
+            Fault(name, $"its chunks hold {length} bytes, the manifest says the file has {file.Size}");
+        else if (hash != file.Sha256)
+            Fault(name, $"content has SHA-256 {hash}, manifest.json recorded {file.Sha256}: its chunks or manifest.json are damaged");
+    }
+
+    private async ValueTask CheckEncodedAsync(string key, EncodedObject obj, CancellationToken ct)
+    {
+        await Guarded(key, async () =>
+        {
+            var stored = await repository.Store.HeadAsync(key, ct).ConfigureAwait(false) ?? throw new ObjectNotFoundException(key, repository.Store.Describe);
+            AddBytesRead(stored.Size);
+            if (stored.Size != obj.StoredSize)
+                Fault(key, $"holds {stored.Size} bytes, the manifest recorded {obj.StoredSize}");
+            var sha256 = await repository.Store.GetDecodedAsync(key, repository.Codec, Stream.Null, ct).ConfigureAwait(false);
+            if (sha256 != obj.PlainSha256)
+                Fault(key, $"decodes to content with SHA-256 {sha256}, the manifest recorded {obj.PlainSha256}");
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one object's check; a missing, unreadable or corrupt object becomes a fault naming it. False if it did.</summary>
+    private async Task<bool> Guarded(string key, Func<Task> check)
+    {
+        try
+        {
+            await check().ConfigureAwait(false);
+            return true;
+        }
+        catch (ObjectNotFoundException)
+        {
+            Fault(key, "missing from the repository");
+        }
+        catch (RepositoryException e)
+        {
+            Fault(key, e.Message);
+        }
+        return false;
+    }
+}

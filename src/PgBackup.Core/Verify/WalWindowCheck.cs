@@ -1,0 +1,86 @@
+using PgBackup.Backup;
+using PgBackup.Errors;
+using PgBackup.Postgres;
+using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
+using PgBackup.Wal;
+
+namespace PgBackup.Verify;
+
+/// <summary>
+/// The archived WAL a backup's point-in-time window needs: from the backup's end along the history
+/// of the newest timeline that descends from it, to the newest archived segment. Every segment
+/// must be there (no gaps) and decode to a whole segment; every history file on the way must read.
+/// </summary>
+internal sealed class WalWindowCheck(BackupRepository repository, Action<string, string> fault, Action<long> bytesRead)
+{
+    public sealed record Result(int Segments, Lsn? To);
+
+    public async Task<Result> RunAsync(BackupManifest backup, CancellationToken ct)
+    {
+        var size = backup.WalSegmentSize;
+        var archived = await ArchivedWal.LoadAsync(repository, size, ct).ConfigureAwait(false);
+        var end = Lsn.Parse(backup.EndLsn);
+        if (await NewestHistoryThroughAsync(archived, backup.Timeline, end, ct).ConfigureAwait(false) is not { } history)
+            return new Result(0, null);
+        if (ResumePosition.NewestArchived(archived, history) is not { } until || until <= end)
+            return new Result(0, null);
+
+        foreach (var gap in WalContinuity.FindGaps(archived, history, backup.Timeline, end, until))
+            fault(repository.Layout.WalSegment(gap.Timeline, gap.First.FileName), $"missing: {gap}; a restore cannot replay past {gap.From}");
+        var untilSegment = (until.Value + (ulong)size - 1) / (ulong)size;
+        var segments = WalPath.Ranges(history, backup.Timeline, end, size)
+            .SelectMany(r => Numbers(r.First, Math.Min(r.Until, untilSegment)).Where(n => archived.HasSegment(r.Timeline, n)).Select(n => archived.Segment(r.Timeline, n)))
+            .ToList();
+        await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
+            (segment, token) => CheckSegmentAsync(segment, token)).ConfigureAwait(false);
+        return new Result(segments.Count, until);
+    }
+
+    /// <summary>
+    /// The history of the newest timeline on which the backup's end lies — what `restore --latest`
+    /// follows. Every history file read on the way is checked; one that cannot be read is a fault.
+    /// </summary>
+    private async Task<TimelineHistory?> NewestHistoryThroughAsync(ArchivedWal archived, uint timeline, Lsn end, CancellationToken ct)
+    {
+        foreach (var t in archived.Timelines.Append(timeline).Where(t => t >= timeline).Distinct().OrderDescending())
+        {
+            var key = repository.Layout.TimelineHistory(t);
+            try
+            {
+                var history = await ArchivedHistory.LoadAsync(repository, t, ct).ConfigureAwait(false);
+                if (history is null)
+                    fault(key, $"missing: timeline {t} has WAL but no history file, so recovery cannot follow it");
+                else if (history.Contains(timeline) && history.TimelineAt(end) == timeline)
+                    return history;
+            }
+            catch (Exception e) when (e is RepositoryException or FormatException)
+            {
+                fault(key, e.Message);
+            }
+        }
+        return null;
+    }
+
+    private async ValueTask CheckSegmentAsync(WalSegmentName segment, CancellationToken ct)
+    {
+        var key = repository.Layout.WalSegment(segment.Timeline, segment.FileName);
+        try
+        {
+            using var plain = new HashingStream(Stream.Null);
+            await repository.Store.GetDecodedAsync(key, repository.Codec, plain, ct).ConfigureAwait(false);
+            bytesRead(plain.BytesHashed);
+            if (plain.BytesHashed != segment.SegmentSize)
+                fault(key, $"decodes to {plain.BytesHashed} bytes, a WAL segment has {segment.SegmentSize}");
+        }
+        catch (RepositoryException e)
+        {
+            fault(key, e is Repository.Storage.ObjectNotFoundException ? "missing from the repository (removed while verify ran?)" : e.Message);
+        }
+    }
+
+    private static IEnumerable<ulong> Numbers(ulong first, ulong until)
+    {
+        for (var n = first; n < until; n++) yield return n;
+    }
+}

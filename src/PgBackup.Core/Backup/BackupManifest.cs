@@ -36,7 +36,9 @@ public sealed record BackupManifest
     /// whose file list and checksums are PostgreSQL's own backup_manifest.</summary>
     public required IReadOnlyList<BackupFile> Files { get; init; }
     /// <summary>Server-compressed backups: each tar archive as the source compressed it, cut into pieces stored in packs.</summary>
-    public IReadOnlyList<BackupArchive> Archives { get; init; } = [];
+    /// <remarks>Absent from manifests of client-compressed backups; the source-generated reader passes null then.</remarks>
+    public IReadOnlyList<BackupArchive> Archives { get => _archives; init => _archives = value ?? []; }
+    private readonly IReadOnlyList<BackupArchive> _archives = [];
     public required IReadOnlyList<StoredObject> Packs { get; init; }
     /// <summary>WAL segments from the start to the end LSN (the last zero-padded), so the backup restores on its own.</summary>
     public required IReadOnlyList<EncodedObject> Wal { get; init; }

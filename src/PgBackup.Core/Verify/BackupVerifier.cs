@@ -36,6 +36,7 @@ public sealed class BackupVerifier(BackupRepository repository)
         var clock = Stopwatch.StartNew();
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Packs, Parallel(ct), (pack, token) => CheckPackAsync(backup, pack, token)).ConfigureAwait(false);
         await CheckFilesAsync(backup, ct).ConfigureAwait(false);
+        await System.Threading.Tasks.Parallel.ForEachAsync(backup.Archives, Parallel(ct), (archive, token) => CheckArchiveAsync(backup, archive, token)).ConfigureAwait(false);
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Wal.Prepend(backup.PostgresManifest), Parallel(ct),
             (obj, token) => CheckEncodedAsync(BackupObjects.Absolute(repository, backup.Id, obj.Key), obj, token)).ConfigureAwait(false);
         var wal = await new WalWindowCheck(repository, Fault, AddBytesRead).RunAsync(backup, ct).ConfigureAwait(false);
@@ -116,6 +117,26 @@ public sealed class BackupVerifier(BackupRepository repository)
             Fault(name, $"its chunks hold {length} bytes, the manifest says the file has {file.Size}");
         else if (hash != file.Sha256)
             Fault(name, $"content has SHA-256 {hash}, manifest.json recorded {file.Sha256}: its chunks or manifest.json are damaged");
+    }
+
+    /// <summary>A server-compressed archive: every piece's SHA-256 (checked while reading), and the whole zstd stream decodes.</summary>
+    private async ValueTask CheckArchiveAsync(BackupManifest backup, BackupArchive archive, CancellationToken ct)
+    {
+        var name = $"archive {archive.Name} of backup {backup.Id}";
+        await Guarded(name, async () =>
+        {
+            try
+            {
+                await using var pieces = new Restore.PieceStream(repository, backup, archive.Pieces);
+                await using var zstd = new ZstdSharp.DecompressionStream(pieces, leaveOpen: true);
+                await zstd.CopyToAsync(Stream.Null, 1 << 20, ct).ConfigureAwait(false);
+                AddBytesRead(archive.StoredSize);
+            }
+            catch (Exception e) when (e is ZstdSharp.ZstdException or InvalidDataException or EndOfStreamException)
+            {
+                throw new RepositoryException($"does not decompress ({e.Message})", e);
+            }
+        }).ConfigureAwait(false);
     }
 
     private async ValueTask CheckEncodedAsync(string key, EncodedObject obj, CancellationToken ct)

@@ -95,9 +95,10 @@ public sealed class TripwireProxy : IAsyncDisposable
         lock (_tripLock)
         {
             if (_tripped.Task.IsCompleted) return;
-            _onTrip();
+            // Tripped first: the action ends the victim, and whoever waits on both must see the trip as the cause.
             _tripped.SetResult();
         }
+        _onTrip();
     }
 
     public async ValueTask DisposeAsync()

@@ -38,10 +38,19 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         output.WriteLine(backup.Stderr);
         Assert.True(backup.ExitCode == 0, backup.ToString());
         var id = JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("id").GetString()!;
-        var segmentFile = _bed.NewDirectory("wal") + "/" + segmentName;
-        await File.WriteAllBytesAsync(segmentFile, segment);
-        var push = await PgBackupCli.RunAsync("wal-push", "--policy", policy, segmentFile);
-        Assert.True(push.ExitCode == 0, push.ToString());
+        // As archive_command would: the segment, and the history files of the timelines that lead to it (after a failover in an earlier test).
+        var walDirectory = _bed.NewDirectory("wal");
+        await File.WriteAllBytesAsync(Path.Combine(walDirectory, segmentName), segment);
+        var timeline = uint.Parse(segmentName[..8], System.Globalization.NumberStyles.HexNumber);
+        var toPush = Enumerable.Range(2, (int)timeline - 1).Select(t => $"{t:X8}.history").Append(segmentName);
+        foreach (var file in toPush)
+        {
+            if (!file.EndsWith(".history", StringComparison.Ordinal) || await CopyFromLeaderAsync(file, walDirectory))
+            {
+                var push = await PgBackupCli.RunAsync("wal-push", "--policy", policy, Path.Combine(walDirectory, file));
+                Assert.True(push.ExitCode == 0, push.ToString());
+            }
+        }
 
         AssertStoredObjectsAreOpaque(StoredObjects(store, repository), marker);
 
@@ -149,6 +158,17 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         var content = await File.ReadAllBytesAsync(Path.Combine(_bed.Endpoints.RunDirectory, member, "data", "pg_wal", name));
         var switchOffset = (int)(ulong.Parse(switched.Split('/')[1], System.Globalization.NumberStyles.HexNumber) % (ulong)content.Length);
         return (name, content, switchOffset);
+    }
+
+    /// <summary>Copies a file of the leader's pg_wal into <paramref name="directory"/>; false if the leader does not have it.</summary>
+    private async Task<bool> CopyFromLeaderAsync(string file, string directory)
+    {
+        var leader = await _bed.LeaderPortAsync();
+        var member = _bed.Endpoints.Members[_bed.Endpoints.PgPorts.ToList().IndexOf(leader)];
+        var source = Path.Combine(_bed.Endpoints.RunDirectory, member, "data", "pg_wal", file);
+        if (!File.Exists(source)) return false;
+        File.Copy(source, Path.Combine(directory, file));
+        return true;
     }
 
     /// <summary>No stored object holds the marker, a zstd frame at its start, or readable file names, except repo.json (which holds the key check).</summary>

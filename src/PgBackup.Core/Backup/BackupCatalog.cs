@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PgBackup.Errors;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 
 namespace PgBackup.Backup;
@@ -60,10 +61,10 @@ public static class BackupCatalog
     public static async Task<BackupManifest> ReadManifestAsync(BackupRepository repository, string id, CancellationToken ct)
     {
         var key = repository.Layout.BackupManifest(id);
-        await using var s = await repository.Store.OpenReadAsync(key, ct).ConfigureAwait(false);
         try
         {
-            var manifest = await JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupManifest, ct).ConfigureAwait(false);
+            var manifest = await repository.Store.ReadDocumentAsync(key, repository.Codec,
+                (s, t) => JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupManifest, t), ct).ConfigureAwait(false);
             if (manifest is null || manifest.FormatVersion != BackupManifest.CurrentFormat)
                 throw new RepositoryException($"{key} has format version {manifest?.FormatVersion}, this pgbackup reads {BackupManifest.CurrentFormat}; use a matching pgbackup version");
             return manifest;
@@ -76,7 +77,7 @@ public static class BackupCatalog
 
     /// <summary>Publishes a backup: after this put, the backup is listed as complete.</summary>
     public static Task WriteManifestAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct) =>
-        repository.Store.PutAsync(repository.Layout.BackupManifest(manifest.Id), JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
 
     /// <summary>Deletes every object of a backup that has no manifest; the lease goes last, so an interrupted removal is retried.</summary>
     public static async Task RemoveIncompleteAsync(BackupRepository repository, string id, CancellationToken ct)

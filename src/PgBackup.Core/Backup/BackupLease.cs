@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 
 namespace PgBackup.Backup;
 
@@ -41,14 +42,14 @@ public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset Proc
     }
 
     public Task WriteAsync(BackupRepository repository, string backupId, CancellationToken ct) =>
-        repository.Store.PutAsync(repository.Layout.BackupLease(backupId), JsonSerializer.SerializeToUtf8Bytes(this, BackupManifestJson.Default.BackupLease), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(this, BackupManifestJson.Default.BackupLease), ct);
 
     public static async Task<BackupLease?> ReadAsync(BackupRepository repository, string backupId, CancellationToken ct)
     {
         try
         {
-            await using var s = await repository.Store.OpenReadAsync(repository.Layout.BackupLease(backupId), ct).ConfigureAwait(false);
-            return await JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupLease, ct).ConfigureAwait(false);
+            return await repository.Store.ReadDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec,
+                (s, t) => JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupLease, t), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is Repository.Storage.ObjectNotFoundException or JsonException)
         {

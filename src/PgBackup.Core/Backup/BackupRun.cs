@@ -65,6 +65,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             PgMajor = serverVersion / 10000,
             ChunkSize = ChunkSize,
             CreatedAt = started,
+            KeyCheck = repository.Codec.Key?.KeyCheck,
         }, ct).ConfigureAwait(false);
 
         var taken = (await BackupCatalog.ListAsync(repository, ct).ConfigureAwait(false)).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
@@ -94,7 +95,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
 
             // Client side: our workers compress chunks. Server side: the source's zstd did, we only store.
             await using var ingest = serverSide ? null : new ArchiveIngest(packs, repository.Codec, ChunkSize, Environment.ProcessorCount, ct);
-            var serverIngest = serverSide ? new ServerCompressedIngest(packs) : null;
+            var serverIngest = serverSide ? new ServerCompressedIngest(packs, repository.Codec) : null;
             long BytesDone() => ingest?.BytesRead ?? backup.BytesDoneReportedByServer;
             using var reporter = new BackupProgressReporter(progress, () => new BackupProgress("copying", BytesDone(), backup.TotalEstimate, ingest?.CurrentFile, DateTimeOffset.UtcNow - started));
             EncodedObject? postgresManifest = null;

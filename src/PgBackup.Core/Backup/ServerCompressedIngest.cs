@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
 
 namespace PgBackup.Backup;
@@ -6,13 +7,15 @@ namespace PgBackup.Backup;
 /// <summary>
 /// Stores BASE_BACKUP archives exactly as the source compressed them (COMPRESSION 'zstd'): the
 /// bytes are cut into pieces appended to the packs, untouched — PgBackup spends no CPU on them,
-/// and the native zstd on the replica (with its own worker threads) does the compressing.
+/// and the native zstd on the replica (with its own worker threads) does the compressing. In an
+/// encrypted repository each piece is sealed as one unit, like a chunk.
 /// </summary>
-internal sealed class ServerCompressedIngest(PackWriter packs)
+internal sealed class ServerCompressedIngest(PackWriter packs, RepositoryCodec codec)
 {
     private const int PieceSize = 4 << 20;
     private readonly List<(uint? Tablespace, string Name, long Size, List<(ChunkRef Piece, string Sha256)> Pieces)> _archives = [];
     private readonly byte[] _buffer = new byte[PieceSize];
+    private readonly byte[] _sealed = codec.IsEncrypted ? new byte[PieceSize + RepositoryCodec.PieceOverhead] : [];
 
     public async Task IngestAsync(Stream compressed, uint? tablespace, string name, CancellationToken ct)
     {
@@ -22,8 +25,9 @@ internal sealed class ServerCompressedIngest(PackWriter packs)
         {
             var filled = await compressed.ReadAtLeastAsync(_buffer, PieceSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
             if (filled == 0) break;
-            var sha256 = Convert.ToHexStringLower(SHA256.HashData(_buffer.AsSpan(0, filled)));
-            pieces.Add((await packs.AppendAsync(_buffer.AsMemory(0, filled), filled, ct).ConfigureAwait(false), sha256));
+            var stored = codec.IsEncrypted ? _sealed.AsMemory(0, codec.SealPiece(_buffer.AsSpan(0, filled), _sealed)) : _buffer.AsMemory(0, filled);
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(stored.Span));
+            pieces.Add((await packs.AppendAsync(stored, filled, ct).ConfigureAwait(false), sha256));
             size += filled;
             if (filled < PieceSize) break;
         }

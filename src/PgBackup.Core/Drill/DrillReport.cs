@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 
 namespace PgBackup.Drill;
@@ -47,7 +48,7 @@ public static class DrillReports
     public static byte[] Serialize(DrillReport report) => JsonSerializer.SerializeToUtf8Bytes(report, DrillReportJson.Default.DrillReport);
 
     public static Task WriteAsync(BackupRepository repository, DrillReport report, CancellationToken ct) =>
-        repository.Store.PutAsync(repository.Layout.DrillReport(report.FinishedAt), Serialize(report), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.DrillReport(report.FinishedAt), repository.Codec, Serialize(report), ct);
 
     /// <summary>The newest drill report, or null if no drill has run.</summary>
     public static async Task<DrillReport?> ReadLatestAsync(BackupRepository repository, CancellationToken ct)
@@ -57,8 +58,8 @@ public static class DrillReports
             if (o.Key.EndsWith(".json", StringComparison.Ordinal) && (newest is null || string.CompareOrdinal(o.Key, newest) > 0))
                 newest = o.Key;
         if (newest is null) return null;
-        await using var s = await repository.Store.OpenReadAsync(newest, ct).ConfigureAwait(false);
-        return await JsonSerializer.DeserializeAsync(s, DrillReportJson.Default.DrillReport, ct).ConfigureAwait(false);
+        return await repository.Store.ReadDocumentAsync(newest, repository.Codec,
+            (s, t) => JsonSerializer.DeserializeAsync(s, DrillReportJson.Default.DrillReport, t), ct).ConfigureAwait(false);
     }
 }
 

@@ -1,3 +1,5 @@
+using PgBackup.Repository.Codecs;
+
 namespace PgBackup.Policies;
 
 /// <summary>One cluster's backup policy, as loaded and validated from a YAML file.</summary>
@@ -32,11 +34,13 @@ public sealed record ConnectionSettings(
 
 public enum RepositoryKind { Local, S3 }
 
+/// <param name="EncryptionKey">Null for an unencrypted repository.</param>
 public sealed record RepositorySettings(
     RepositoryKind Kind,
     string? Path,
     S3Settings? S3,
-    int CompressionLevel);
+    int CompressionLevel,
+    EncryptionKey? EncryptionKey = null);
 
 public sealed record S3Settings(
     string Bucket,

@@ -50,6 +50,6 @@ public static class PolicyConnections
                 },
                 KmsKeyId = r.S3.KmsKeyId,
             });
-        return new BackupRepository(store, new RepositoryLayout(policy.Cluster), new RepositoryCodec(r.CompressionLevel));
+        return new BackupRepository(store, new RepositoryLayout(policy.Cluster), new RepositoryCodec(r.CompressionLevel, r.EncryptionKey));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using PgBackup.Errors;
+using PgBackup.Repository.Codecs;
 
 namespace PgBackup.Policies;
 
@@ -81,19 +82,29 @@ public static partial class PolicyLoader
     {
         var kind = n.OneOf("type", "s3", "local") ?? throw n.Error("type", "required: s3 or local");
         var level = n.Int("compression_level", 1, 19) ?? 3;
+        var key = ReadEncryptionKey(n);
         RepositorySettings settings;
         if (kind == "local")
         {
             var path = n.RequiredString("path");
-            settings = new RepositorySettings(RepositoryKind.Local, n.ResolvePath(path), null, level);
+            settings = new RepositorySettings(RepositoryKind.Local, n.ResolvePath(path), null, level, key);
         }
         else
         {
             var s3 = n.Mapping("s3") ?? throw n.Error("s3", "type s3 needs an s3: section with at least bucket");
-            settings = new RepositorySettings(RepositoryKind.S3, null, ReadS3(s3), level);
+            settings = new RepositorySettings(RepositoryKind.S3, null, ReadS3(s3), level, key);
         }
         n.RejectUnknownKeys();
         return settings;
+    }
+
+    private static EncryptionKey? ReadEncryptionKey(PolicyNode n)
+    {
+        if (n.Secret("encryption_key") is not { } secret)
+            return null;
+        return EncryptionKey.TryParse(secret.Reveal(), secret.Origin)
+            ?? throw n.Error(n.String("encryption_key_env") is null ? "encryption_key_file" : "encryption_key_env",
+                $"the key from {secret.Origin} is not 256 bits written as 64 hex digits or base64 of 32 bytes; make one with `openssl rand -hex 32`");
     }
 
     private static S3Settings ReadS3(PolicyNode n)

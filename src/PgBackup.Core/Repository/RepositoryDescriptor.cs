@@ -35,7 +35,10 @@ public sealed record RepositoryDescriptor
 
     public required DateTimeOffset CreatedAt { get; init; }
 
-    /// <summary>Proof of the encryption key (a later issue); null while the repository is not encrypted.</summary>
+    /// <summary>
+    /// <see cref="Codecs.EncryptionKey.KeyCheck"/> of the key every object is encrypted with; null
+    /// for an unencrypted repository. repo.json itself stays plain so the check can be read first.
+    /// </summary>
     public string? KeyCheck { get; init; }
 
     /// <summary>The repository's repo.json, or null for a repository that does not exist yet.</summary>
@@ -76,8 +79,20 @@ public sealed record RepositoryDescriptor
             throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} belongs to database system {found.SystemIdentifier}, but cluster '{layout.Cluster}' is system {expected.SystemIdentifier}: use another cluster name or repository for a new cluster");
         if (found.PgMajor != expected.PgMajor)
             throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} holds PostgreSQL {found.PgMajor} backups, but the cluster runs PostgreSQL {expected.PgMajor}: after a major upgrade, start a new repository or cluster name");
+        if (KeyMismatch(found.KeyCheck, expected.KeyCheck) is { } problem)
+            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe}: {problem}");
         return found;
     }
+
+    /// <summary>Why objects of a repository whose key check is <paramref name="stored"/> cannot be read or written with a key whose check is <paramref name="given"/>; null if they can.</summary>
+    internal static string? KeyMismatch(string? stored, string? given) => (stored, given) switch
+    {
+        (null, null) => null,
+        (null, _) => "the repository is not encrypted, but the policy gives an encryption key: remove repository.encryption_key_env/_file from the policy, or start a new repository (an existing one cannot be encrypted in place)",
+        (_, null) => "the repository is encrypted: set repository.encryption_key_env or repository.encryption_key_file in the policy to its key",
+        _ when stored == given => null,
+        _ => "the policy's encryption key is not this repository's key (the key check in repo.json differs): use the key the repository was created with",
+    };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]

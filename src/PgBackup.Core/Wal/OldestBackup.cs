@@ -2,6 +2,7 @@ using System.Text.Json;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 
 namespace PgBackup.Wal;
@@ -21,11 +22,13 @@ public sealed record BackupStart(string BackupId, uint Timeline, Lsn StartLsn)
         var key = repository.Layout.BackupManifest(oldest);
         try
         {
-            await using var stream = await repository.Store.OpenReadAsync(key, ct).ConfigureAwait(false);
-            using var json = await JsonDocument.ParseAsync(stream, cancellationToken: ct).ConfigureAwait(false);
-            // Only the two fields this needs: the manifest's full shape belongs to the backup code.
-            var root = json.RootElement;
-            return new BackupStart(oldest, root.GetProperty("timeline").GetUInt32(), Lsn.Parse(root.GetProperty("startLsn").GetString()!));
+            return await repository.Store.ReadDocumentAsync(key, repository.Codec, async (stream, t) =>
+            {
+                using var json = await JsonDocument.ParseAsync(stream, cancellationToken: t).ConfigureAwait(false);
+                // Only the two fields this needs: the manifest's full shape belongs to the backup code.
+                var root = json.RootElement;
+                return new BackupStart(oldest, root.GetProperty("timeline").GetUInt32(), Lsn.Parse(root.GetProperty("startLsn").GetString()!));
+            }, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
         {

@@ -127,6 +127,7 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             PgMajor = versionNum / 10000,
             ChunkSize = RepositoryDescriptor.DefaultChunkSize,
             CreatedAt = DateTimeOffset.UtcNow,
+            KeyCheck = repository.Codec.Key?.KeyCheck,
         }, ct).ConfigureAwait(false);
         var segmentSize = ServerSetting.ParseBytes(await connection.ShowAsync("wal_segment_size", ct).ConfigureAwait(false));
         _archived = await ArchivedWal.LoadAsync(repository, segmentSize, ct).ConfigureAwait(false);

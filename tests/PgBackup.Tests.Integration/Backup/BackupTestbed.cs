@@ -50,7 +50,9 @@ public sealed class BackupTestbed : IDisposable
     public string NewPath(string name) => Path.Combine(_dir, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>A policy writing to a prefix of its own in s3rver; <paramref name="s3Url"/> lets a test put a proxy in between.</summary>
-    public string S3Policy(string prefix, string? s3Url = null, string compression = "server") => WritePolicy($"""
+    /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
+    /// <param name="repositoryLines">More keys of the repository: section, e.g. an encryption key.</param>
+    public string S3Policy(string prefix, string? s3Url = null, string compression = "server", params string[] repositoryLines) => WritePolicy($"""
           type: s3
           s3:
             bucket: {Endpoints.S3Bucket}
@@ -58,13 +60,14 @@ public sealed class BackupTestbed : IDisposable
             endpoint: {s3Url ?? Endpoints.S3Url}
             access_key_file: {Path.Combine(_dir, "s3-access-key")}
             secret_key_file: {Path.Combine(_dir, "s3-secret-key")}
-        """, compression);
+        """, compression, repositoryLines);
 
     /// <param name="compression">backup.compression of the policy: "server" (the default) or "client".</param>
-    public string LocalPolicy(string repositoryDir, string compression = "server") => WritePolicy($"""
+    /// <param name="repositoryLines">More keys of the repository: section, e.g. an encryption key.</param>
+    public string LocalPolicy(string repositoryDir, string compression = "server", params string[] repositoryLines) => WritePolicy($"""
           type: local
           path: {repositoryDir}
-        """, compression);
+        """, compression, repositoryLines);
 
     public static string UniquePrefix(string name) => $"tests/{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 20, 60)];
 
@@ -222,8 +225,9 @@ public sealed class BackupTestbed : IDisposable
 
     private string PasswordFile => Path.Combine(_dir, "pgbackup-password");
 
-    private string WritePolicy(string repository, string compression = "server")
+    private string WritePolicy(string repository, string compression = "server", params string[] moreRepositoryLines)
     {
+        repository += string.Concat(moreRepositoryLines.Select(line => "\n  " + line));
         var file = Path.Combine(_dir, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, $"""
             cluster: {Endpoints["SANDBOX_CLUSTER"]}

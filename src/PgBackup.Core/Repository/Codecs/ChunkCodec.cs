@@ -4,38 +4,56 @@ using ZstdSharp.Unsafe;
 namespace PgBackup.Repository.Codecs;
 
 /// <summary>
-/// Encodes one chunk (a slice of a file, a few MiB) into one independent zstd frame, and back.
-/// Holds zstd contexts that are expensive to create and not thread-safe: one per worker.
+/// Encodes one chunk (a slice of a file, a few MiB) into one independent zstd frame — sealed as
+/// one AES-256-GCM unit when the repository is encrypted — and back. Holds zstd contexts that are
+/// expensive to create and not thread-safe: one per worker.
 /// </summary>
 public sealed class ChunkCodec : IDisposable
 {
     private readonly Compressor _compressor;
+    private readonly EncryptionKey? _key;
     private Decompressor? _decompressor;
+    private byte[] _opened = [];
 
-    internal ChunkCodec(int compressionLevel)
+    internal ChunkCodec(int compressionLevel, EncryptionKey? key)
     {
         _compressor = new Compressor(compressionLevel);
         _compressor.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+        _key = key;
     }
 
-    /// <summary>The largest stored size a chunk of <paramref name="plainLength"/> bytes can take: size the destination with it.</summary>
-    public static int MaxEncodedLength(int plainLength) => Compressor.GetCompressBound(plainLength);
+    /// <summary>
+    /// The largest stored size a chunk of <paramref name="plainLength"/> bytes can take, encrypted
+    /// or not: size the destination with it.
+    /// </summary>
+    public static int MaxEncodedLength(int plainLength) => Compressor.GetCompressBound(plainLength) + SealedBlocks.UnitOverhead;
 
     /// <summary>Encodes <paramref name="plain"/> into <paramref name="destination"/>; returns the stored length.</summary>
-    public int Encode(ReadOnlySpan<byte> plain, Span<byte> destination) => _compressor.Wrap(plain, destination);
+    public int Encode(ReadOnlySpan<byte> plain, Span<byte> destination)
+    {
+        if (_key is null)
+            return _compressor.Wrap(plain, destination);
+        // Compressed straight into its place between salt and tag, then encrypted there: no copy of the chunk.
+        var compressed = _compressor.Wrap(plain, destination[SealedBlocks.SaltLength..^SealedBlocks.TagLength]);
+        var unitLength = compressed + SealedBlocks.UnitOverhead;
+        SealedBlocks.SealUnit(_key, destination[..unitLength]);
+        return unitLength;
+    }
 
     /// <summary>
-    /// Decodes one stored frame into <paramref name="plain"/>, which must be exactly the chunk's
+    /// Decodes one stored chunk into <paramref name="plain"/>, which must be exactly the chunk's
     /// plain length.
     /// </summary>
+    /// <exception cref="DecryptionFailedException">Wrong key, or the chunk was modified.</exception>
     /// <exception cref="InvalidDataException">The frame is corrupt or does not hold exactly that many bytes.</exception>
     public void Decode(ReadOnlySpan<byte> stored, Span<byte> plain)
     {
+        var frame = _key is null ? stored : Open(_key, stored);
         _decompressor ??= new Decompressor();
         int written;
         try
         {
-            written = _decompressor.Unwrap(stored, plain);
+            written = _decompressor.Unwrap(frame, plain);
         }
         catch (ZstdException e)
         {
@@ -49,5 +67,14 @@ public sealed class ChunkCodec : IDisposable
     {
         _compressor.Dispose();
         _decompressor?.Dispose();
+    }
+
+    private ReadOnlySpan<byte> Open(EncryptionKey key, ReadOnlySpan<byte> stored)
+    {
+        var length = Math.Max(stored.Length - SealedBlocks.UnitOverhead, 0);
+        if (_opened.Length < length)
+            _opened = new byte[length];
+        SealedBlocks.OpenUnit(key, stored, _opened.AsSpan(0, length));
+        return _opened.AsSpan(0, length);
     }
 }

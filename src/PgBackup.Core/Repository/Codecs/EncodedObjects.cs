@@ -59,7 +59,7 @@ public static class EncodedObjects
     /// SHA-256 (lower-case hex) of the plain content.
     /// </summary>
     /// <exception cref="ObjectNotFoundException">There is no such object.</exception>
-    /// <exception cref="RepositoryException">The object is corrupt or truncated.</exception>
+    /// <exception cref="RepositoryException">The object is corrupt, truncated, or does not decrypt with the key.</exception>
     public static async Task<string> GetDecodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream destination, CancellationToken ct = default)
     {
         await using var stored = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
@@ -69,10 +69,51 @@ public static class EncodedObjects
         {
             await decoded.CopyToAsync(hashing, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ZstdSharp.ZstdException or EndOfStreamException)
+        catch (Exception e) when (Damaged(store, key, e) is { } damaged)
         {
-            throw new RepositoryException($"object '{key}' in {store.Describe} is corrupt ({e.Message}): restore it from another copy or delete it", e);
+            throw damaged;
         }
         return hashing.Sha256;
     }
+
+    /// <summary>
+    /// Stores a small JSON document (manifest.json, lease.json): as it is in an unencrypted
+    /// repository, so people and scripts can read it; encoded like any other object in an
+    /// encrypted one, because a backup manifest lists every file name and database.
+    /// </summary>
+    public static async Task PutDocumentAsync(this IObjectStore store, string key, RepositoryCodec codec, byte[] json, CancellationToken ct = default)
+    {
+        if (codec.IsEncrypted)
+            await store.PutEncodedAsync(key, codec, new MemoryStream(json), ct).ConfigureAwait(false);
+        else
+            await store.PutAsync(key, json, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a document written by <see cref="PutDocumentAsync"/> with <paramref name="parse"/>, which gets its plain JSON.</summary>
+    /// <exception cref="ObjectNotFoundException">There is no such object.</exception>
+    /// <exception cref="RepositoryException">The object is corrupt, truncated, or does not decrypt with the key.</exception>
+    public static async Task<T> ReadDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
+    {
+        await using var stored = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        if (!codec.IsEncrypted)
+            return await parse(stored, ct).ConfigureAwait(false);
+        await using var plain = codec.Decode(stored);
+        try
+        {
+            return await parse(plain, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Damaged(store, key, e) is { } damaged)
+        {
+            throw damaged;
+        }
+    }
+
+    /// <summary>The user-facing error for a decoding failure of <paramref name="key"/>, or null if <paramref name="e"/> is not one.</summary>
+    private static RepositoryException? Damaged(IObjectStore store, string key, Exception e) => e switch
+    {
+        DecryptionFailedException d => d.For($"'{key}' in {store.Describe}"),
+        ZstdSharp.ZstdException or EndOfStreamException =>
+            new RepositoryException($"object '{key}' in {store.Describe} is corrupt ({e.Message}): restore it from another copy or delete it", e),
+        _ => null,
+    };
 }

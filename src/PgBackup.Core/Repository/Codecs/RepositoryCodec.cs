@@ -4,44 +4,88 @@ using ZstdSharp.Unsafe;
 namespace PgBackup.Repository.Codecs;
 
 /// <summary>
-/// How plain bytes become stored bytes in a repository, for chunks (<see cref="CreateChunkCodec"/>)
-/// and for whole objects (<see cref="Encode"/>, <see cref="Decode"/>). Every reader and writer goes
-/// through this one class, so it is the seam for encryption: AES-256-GCM will be a stage after
-/// compression here (seal each chunk frame in <see cref="ChunkCodec"/>, wrap the stored stream in
-/// <see cref="Encode"/>/<see cref="Decode"/>) without changing any caller.
+/// How plain bytes become stored bytes in a repository, for chunks (<see cref="CreateChunkCodec"/>),
+/// whole objects (<see cref="Encode"/>, <see cref="Decode"/>) and pieces the source compressed
+/// (<see cref="SealPiece"/>, <see cref="OpenPiece"/>): zstd, then — when the repository has a key —
+/// AES-256-GCM (<see cref="SealedBlocks"/>). Every reader and writer goes through this one class.
 /// </summary>
 public sealed class RepositoryCodec
 {
     public const string Name = "zstd";
 
-    public RepositoryCodec(int compressionLevel = 3)
+    public RepositoryCodec(int compressionLevel = 3, EncryptionKey? key = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(compressionLevel, Compressor.MinCompressionLevel);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(compressionLevel, Compressor.MaxCompressionLevel);
         CompressionLevel = compressionLevel;
+        Key = key;
     }
 
     public int CompressionLevel { get; }
 
+    /// <summary>The repository's encryption key; null for an unencrypted repository.</summary>
+    public EncryptionKey? Key { get; }
+
+    public bool IsEncrypted => Key is not null;
+
     /// <summary>A codec for one worker: it reuses zstd contexts and is not thread-safe.</summary>
-    public ChunkCodec CreateChunkCodec() => new(CompressionLevel);
+    public ChunkCodec CreateChunkCodec() => new(CompressionLevel, Key);
 
     /// <summary>
-    /// A write-only stream that takes plain bytes and writes stored bytes (one zstd frame) to
-    /// <paramref name="storedSink"/>; disposing it ends the frame and leaves the sink open.
+    /// A write-only stream that takes plain bytes and writes stored bytes (one zstd frame, sealed
+    /// in blocks when encrypted) to <paramref name="storedSink"/>; disposing it ends the object and
+    /// leaves the sink open.
     /// </summary>
     public Stream Encode(Stream storedSink)
     {
-        var stream = new CompressionStream(storedSink, CompressionLevel, leaveOpen: true);
-        // A content checksum in every frame: corruption is an error on decode, not wrong bytes.
-        stream.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
-        return stream;
+        if (Key is null)
+            return Compress(storedSink);
+        var encrypting = new EncryptingStream(storedSink, Key);
+        return new WriteStages(Compress(encrypting), encrypting);
     }
 
     /// <summary>
     /// A read-only stream of the plain bytes stored in <paramref name="storedSource"/>; it fails
-    /// (<see cref="ZstdException"/> or <see cref="EndOfStreamException"/>) on corrupt or truncated
-    /// input, and leaves the source open.
+    /// (<see cref="DecryptionFailedException"/>, <see cref="ZstdException"/> or
+    /// <see cref="EndOfStreamException"/>) on a wrong key, corrupt or truncated input, and leaves
+    /// the source open.
     /// </summary>
-    public Stream Decode(Stream storedSource) => new DecompressionStream(storedSource, checkEndOfStream: true, leaveOpen: true);
+    public Stream Decode(Stream storedSource) => Key is null
+        ? new DecompressionStream(storedSource, checkEndOfStream: true, leaveOpen: true)
+        : new DecompressionStream(new DecryptingStream(storedSource, Key), checkEndOfStream: true, leaveOpen: false);
+
+    /// <summary>
+    /// Seals a piece that arrived already compressed (BASE_BACKUP with the source's zstd) as one
+    /// encrypted unit into <paramref name="destination"/> (at least <c>piece.Length + </c><see cref="PieceOverhead"/>
+    /// bytes); returns the stored length. Only for an encrypted repository: otherwise pieces are stored as they are.
+    /// </summary>
+    public int SealPiece(ReadOnlySpan<byte> piece, Span<byte> destination)
+    {
+        var key = Key ?? throw new InvalidOperationException("an unencrypted repository stores pieces as they are");
+        var unit = destination[..(piece.Length + SealedBlocks.UnitOverhead)];
+        piece.CopyTo(unit[SealedBlocks.SaltLength..]);
+        SealedBlocks.SealUnit(key, unit);
+        return unit.Length;
+    }
+
+    /// <summary>What <see cref="SealPiece"/> adds to a piece.</summary>
+    public static int PieceOverhead => SealedBlocks.UnitOverhead;
+
+    /// <summary>Opens a piece sealed by <see cref="SealPiece"/> into <paramref name="piece"/>; returns its length.</summary>
+    /// <exception cref="DecryptionFailedException">Wrong key, or the piece was modified or truncated.</exception>
+    public int OpenPiece(ReadOnlySpan<byte> stored, Span<byte> piece)
+    {
+        var key = Key ?? throw new InvalidOperationException("an unencrypted repository stores pieces as they are");
+        var length = Math.Max(stored.Length - SealedBlocks.UnitOverhead, 0);
+        SealedBlocks.OpenUnit(key, stored, piece[..length]);
+        return length;
+    }
+
+    private Stream Compress(Stream sink)
+    {
+        var stream = new CompressionStream(sink, CompressionLevel, leaveOpen: true);
+        // A content checksum in every frame: corruption is an error on decode, not wrong bytes.
+        stream.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+        return stream;
+    }
 }

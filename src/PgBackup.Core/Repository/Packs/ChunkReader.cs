@@ -16,7 +16,7 @@ public sealed class ChunkReader(IObjectStore store, RepositoryCodec codec) : IDi
     private byte[] _plain = [];
 
     /// <summary>Reads and decodes <paramref name="chunk"/> into the first <see cref="ChunkRef.PlainLength"/> bytes of <paramref name="plain"/>.</summary>
-    /// <exception cref="RepositoryException">The pack is missing, short, or the frame is corrupt.</exception>
+    /// <exception cref="RepositoryException">The pack is missing, short, the frame is corrupt, or it does not decrypt with the key.</exception>
     public async Task ReadAsync(ChunkRef chunk, Memory<byte> plain, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plain.Length, chunk.PlainLength);
@@ -59,6 +59,10 @@ public sealed class ChunkReader(IObjectStore store, RepositoryCodec codec) : IDi
         try
         {
             _codec.Decode(stored.Span, plain.Span);
+        }
+        catch (DecryptionFailedException e)
+        {
+            throw e.For($"the chunk at offset {chunk.Offset} of '{chunk.PackKey}' in {store.Describe}");
         }
         catch (InvalidDataException e)
         {

@@ -244,6 +244,6 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             response.Dispose();
             throw new RepositoryException($"object '{key}' in {Describe} is shorter than the {length} bytes a read at offset {request.ByteRange.Start} expected: the repository is damaged or the manifest is wrong");
         }
-        return response.ResponseStream;
+        return new S3ReadStream(response.ResponseStream, key, Describe);
     }
 }

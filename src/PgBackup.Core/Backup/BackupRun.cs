@@ -113,7 +113,14 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             if (ingest is not null) await ingest.CompleteAsync().ConfigureAwait(false);
             await packs.CompleteAsync(ct).ConfigureAwait(false);
             reporter.Report(new BackupProgress("storing WAL", BytesDone(), backup.TotalEstimate, null, DateTimeOffset.UtcNow - started));
-            var walSegments = await wal.FinishAsync(backup.EndLsn, WalWait, ct).ConfigureAwait(false);
+            var walSegments = (await wal.FinishAsync(backup.EndLsn, WalWait, ct).ConfigureAwait(false)).ToList();
+            if (backup.StartTimeline > 1)
+            {
+                // Recovery to timeline N needs N's history file: keep it with the backup, as pg_basebackup -X stream does.
+                var history = await data.TimelineHistoryAsync(backup.StartTimeline, ct).ConfigureAwait(false);
+                using var content = new MemoryStream(history.Content, writable: false);
+                walSegments.Add(await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.BackupHistory(id, backup.StartTimeline), content, ct).ConfigureAwait(false));
+            }
 
             var storedPacks = packs.StoredPacks;
             var packIndex = storedPacks.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);

@@ -65,6 +65,9 @@ public sealed partial class RepositoryLayout
     /// <summary>WAL the backup streamed from its start to its end LSN, so it restores on its own.</summary>
     public string BackupWal(string backupId, string segment) => BackupPrefix(backupId) + "wal/" + ValidSegment(segment) + Compressed;
 
+    /// <summary>The history file of the backup's timeline, so a backup on timeline &gt; 1 restores without the archive.</summary>
+    public string BackupHistory(string backupId, uint timeline) => BackupPrefix(backupId) + "wal/" + Hex(timeline) + HistorySuffix;
+
     /// <summary>The id of the backup an object key belongs to, or null for keys outside backups/.</summary>
     public string? BackupIdOf(string key)
     {

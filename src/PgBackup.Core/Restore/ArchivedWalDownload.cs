@@ -19,7 +19,12 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
     public async Task RunAsync(CancellationToken ct)
     {
         foreach (var timeline in plan.TimelinePath.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
-            await FetchAsync(WalFileName.HistoryFileName(timeline), (s, t) => repository.Wal.TryGetHistoryAsync(timeline, s, t), required: timeline == plan.Timeline, ct).ConfigureAwait(false);
+        {
+            // The backup may carry its own timeline's history (restored into pg_wal with its WAL); the archive's copy is newer if any.
+            var name = WalFileName.HistoryFileName(timeline);
+            var carried = plan.Backup.Wal.Any(w => w.FileName == name);
+            await FetchAsync(name, (s, t) => repository.Wal.TryGetHistoryAsync(timeline, s, t), required: timeline == plan.Timeline && !carried, ct).ConfigureAwait(false);
+        }
         if (plan.NewestPartial is { } partial)
             await FetchAsync(partial.FileName, (s, t) => repository.Wal.TryGetPartialAsync(partial.Timeline, partial.FileName, s, t), required: false, ct).ConfigureAwait(false);
         if (plan.WalUntil is not { } until) return;

@@ -3,6 +3,7 @@ using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 using PgBackup.Wal;
 
 namespace PgBackup.Restore;
@@ -25,6 +26,7 @@ public sealed class RestorePlanner(BackupRepository repository)
 
         var targetTimeline = timeline ?? archived.Timelines.Concat(backups.Select(b => b.Timeline)).Max();
         var history = await ArchivedHistory.LoadAsync(repository, targetTimeline, ct).ConfigureAwait(false)
+            ?? await HistoryFromBackupsAsync(backups, targetTimeline, ct).ConfigureAwait(false)
             ?? throw (timeline is not null && !archived.Timelines.Contains(targetTimeline)
                 ? new UsageException($"--timeline {targetTimeline} does not exist in the archive (timelines: {string.Join(", ", archived.Timelines.Concat(backups.Select(b => b.Timeline)).Distinct().Order())})")
                 : new RepositoryException($"the history file of timeline {targetTimeline} is not archived, so recovery cannot follow it; run `pgbackup check` (or give --timeline with an older timeline)"));
@@ -73,6 +75,20 @@ public sealed class RestorePlanner(BackupRepository repository)
         return archived.Partials(path[^1].Timeline).Contains(next) && !archived.HasSegment(path[^1].Timeline, next)
             ? archived.Segment(path[^1].Timeline, next)
             : null;
+    }
+
+    /// <summary>A timeline's history as a backup on that timeline stored it: repositories without an archiver have no other copy.</summary>
+    private async Task<TimelineHistory?> HistoryFromBackupsAsync(IReadOnlyList<BackupManifest> backups, uint timeline, CancellationToken ct)
+    {
+        var name = WalFileName.HistoryFileName(timeline);
+        foreach (var backup in backups.Reverse())
+        {
+            if (backup.Wal.FirstOrDefault(w => w.FileName == name) is not { } stored) continue;
+            using var content = new MemoryStream();
+            await repository.Store.GetDecodedAsync(BackupObjects.Absolute(repository, backup.Id, stored.Key), repository.Codec, content, ct).ConfigureAwait(false);
+            return TimelineHistory.Parse(timeline, System.Text.Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
+        }
+        return null;
     }
 
     private static BackupManifest Named(IReadOnlyList<BackupManifest> backups, List<BackupManifest> onPath, string id, uint timeline)

@@ -39,11 +39,15 @@ public static class ReplicaRanking
             else passed.Add(new PassedOver(m, reason));
         }
 
+        // Patroni's lag is cached in the DCS and counts received, not replayed, WAL: right after a segment
+        // switch on an idle primary it shows up to a whole segment for a replica that is fully caught up.
+        // So a replica over the limit by Patroni's count stays a candidate, last; the SQL probe decides.
         var candidates = replicas
-            .OrderBy(m => m.IsSyncStandby)
+            .OrderBy(m => m.LagBytes > rules.MaxLagBytes)
+            .ThenBy(m => m.IsSyncStandby)
             .ThenBy(m => m.LagBytes)
             .ThenBy(m => m.Name, StringComparer.Ordinal)
-            .Select(m => new RankedCandidate(m, Describe(m)))
+            .Select(m => new RankedCandidate(m, Describe(m, rules)))
             .ToList();
 
         if (leader is not null)
@@ -69,10 +73,10 @@ public static class ReplicaRanking
         if (m.Timeline is null) return "timeline unknown";
         if (leader.Timeline is { } lt && m.Timeline != lt) return $"on timeline {m.Timeline}, the leader is on {lt}";
         if (m.LagBytes is null) return "lag unknown";
-        if (m.LagBytes > rules.MaxLagBytes) return $"lag {ByteSize.Format(m.LagBytes.Value)} exceeds source.max_lag {ByteSize.Format(rules.MaxLagBytes)}";
         return null;
     }
 
-    private static string Describe(ClusterMember m) =>
-        $"{(m.IsSyncStandby ? "sync standby (used after async replicas)" : "async replica")}, lag {ByteSize.Format(m.LagBytes ?? 0)}";
+    private static string Describe(ClusterMember m, SourceRules rules) =>
+        $"{(m.IsSyncStandby ? "sync standby (used after async replicas)" : "async replica")}, lag {ByteSize.Format(m.LagBytes ?? 0)}" +
+        (m.LagBytes > rules.MaxLagBytes ? $" per Patroni, over source.max_lag {ByteSize.Format(rules.MaxLagBytes)}: tried last, the SQL probe decides" : "");
 }

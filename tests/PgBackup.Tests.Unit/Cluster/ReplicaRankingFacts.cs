@@ -26,11 +26,11 @@ public sealed class ReplicaRankingFacts
     }
 
     [Fact]
-    public void A_replica_lagging_past_the_limit_is_passed_over_with_its_lag()
+    public void A_replica_lagging_past_the_limit_per_patroni_is_tried_last_for_the_probe_to_decide()
     {
         var r = Rank("replica-lagging.json");
-        Assert.Equal(["m3"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Equal("lag 55.2 MiB exceeds source.max_lag 16.0 MiB", Reason(r, "m2"));
+        Assert.Equal(["m3", "m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.Equal("async replica, lag 55.2 MiB per Patroni, over source.max_lag 16.0 MiB: tried last, the SQL probe decides", r.Candidates[1].Why);
     }
 
     [Fact]

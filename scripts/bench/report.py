@@ -95,8 +95,11 @@ for data_set in [s for s in sets if s != "wal"]:
         restores[tool] = s
         label = {"pgbackup-restore": "PgBackup (server-compressed backup)", "pgbackup-client-restore": "PgBackup (client-compressed backup)"}.get(tool, tool.replace("-restore", ""))
         print(f"| {label} | {s['wall']:.2f} | {fmt_walls(s)} | {s['user'] + s['sys']:.1f} | {s['rss']:.0f} | {s['start']:.2f} |")
-    if len(restores) == 2:
-        print(f"\nPgBackup / pgBackRest restore wall time: **{restores['pgbackup-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (target ≤ 0.8x).")
+    if "pgbackup-restore" in restores and "pgbackrest-restore" in restores:
+        print(f"\nPgBackup / pgBackRest restore wall time: **{restores['pgbackup-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (default, server-compressed backup)", end="")
+        if "pgbackup-client-restore" in restores:
+            print(f", **{restores['pgbackup-client-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (client-compressed backup)", end="")
+        print(" (target ≤ 0.8x).")
     print()
 
 if "wal" in sets and read("wal.latency.json"):
@@ -114,3 +117,7 @@ if "wal" in sets and read("wal.latency.json"):
         if v:
             print(f"| {label} | {v['n']} | {v['p50']} | {v['p99']} | {v['max']} |")
     print("\nTarget: p99 ≤ 2 s for the streaming archiver.\n")
+
+notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
+if os.path.exists(notes):
+    print(open(notes).read())

@@ -4,6 +4,7 @@ using PgBackup.Postgres;
 using PgBackup.Postgres.Replication;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Storage;
 using PgBackup.Wal;
 
 namespace PgBackup.Backup;
@@ -100,7 +101,8 @@ internal sealed class BackupWalCollector
     private async Task StoreAsync(WalSegmentName segment, ReadOnlyMemory<byte> content, CancellationToken ct)
     {
         var key = _repository.Layout.BackupWal(_backupId, segment.FileName);
-        using var plain = new MemoryStream(content.ToArray(), writable: false);
+        // The assembler's buffer, not a copy: it is reused only after this store returns.
+        using var plain = MemoryStreams.ReadOnly(content);
         _segments.Add(await BackupObjects.PutEncodedAsync(_repository, _backupId, key, plain, ct).ConfigureAwait(false));
         _log.LogDebug("Stored WAL segment {Segment} for backup {Backup}", segment.FileName, _backupId);
     }

@@ -4,6 +4,8 @@ using PgBackup.Errors;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 
+using PgBackup.IO;
+
 namespace PgBackup.Restore;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace PgBackup.Restore;
 /// back to back in their pack, so each run of them is one ranged read. In an encrypted repository
 /// each piece is then opened (authenticated and decrypted) before any of its bytes is handed out.
 /// </summary>
-internal sealed class PieceStream(BackupRepository repository, BackupManifest backup, IReadOnlyList<ChunkLocation> pieces) : Stream
+internal sealed class PieceStream(BackupRepository repository, BackupManifest backup, IReadOnlyList<ChunkLocation> pieces) : ForwardReadStream
 {
     private int _next;
     private int _runEnd;
@@ -90,24 +92,9 @@ internal sealed class PieceStream(BackupRepository repository, BackupManifest ba
         _run = await repository.Store.OpenReadAsync(key, first.Offset, end - first.Offset, ct).ConfigureAwait(false);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing) _run?.Dispose();
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -75,16 +75,7 @@ public sealed class RestoredDirectory : IAsyncDisposable
             Timeout = 3,
             CommandTimeout = 10,
         }.ConnectionString);
-        try
-        {
-            await connection.OpenAsync();
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        return await SandboxSql.OpenedAsync(connection);
     }
 
     /// <summary>The first column of every row of <paramref name="sql"/>, as text.</summary>

@@ -29,6 +29,12 @@ public sealed class SandboxSql(SandboxEndpoints endpoints)
             Timeout = 3,
             CommandTimeout = 5,
         }.ConnectionString);
+        return await OpenedAsync(connection);
+    }
+
+    /// <summary>Opens <paramref name="connection"/>, disposing it if that fails, so no half-made connection leaks.</summary>
+    public static async Task<NpgsqlConnection> OpenedAsync(NpgsqlConnection connection)
+    {
         try
         {
             await connection.OpenAsync();

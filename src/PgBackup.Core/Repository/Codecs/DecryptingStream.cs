@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 
+using PgBackup.IO;
+
 namespace PgBackup.Repository.Codecs;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace PgBackup.Repository.Codecs;
 /// checked, so a wrong key or a modified object is a <see cref="DecryptionFailedException"/>,
 /// never wrong output. Does not own the source.
 /// </summary>
-internal sealed class DecryptingStream(Stream source, EncryptionKey key) : Stream
+internal sealed class DecryptingStream(Stream source, EncryptionKey key) : ForwardReadStream
 {
     private const int SealedBlockLength = SealedBlocks.BlockSize + SealedBlocks.TagLength;
 
@@ -23,14 +25,6 @@ internal sealed class DecryptingStream(Stream source, EncryptionKey key) : Strea
     private long _index;
     private bool _done;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty) return 0;
@@ -43,9 +37,6 @@ internal sealed class DecryptingStream(Stream source, EncryptionKey key) : Strea
         return Give(buffer);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty) return 0;
@@ -57,11 +48,6 @@ internal sealed class DecryptingStream(Stream source, EncryptionKey key) : Strea
         }
         return Give(buffer.Span);
     }
-
-    public override void Flush() { }
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -150,6 +150,7 @@ ensure_packages() {
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
   [[ -x "$PYTHON" ]] || missing+=(python3)
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v ps >/dev/null || missing+=(procps)
@@ -199,6 +200,15 @@ GRANT pg_monitor TO trustrepl;
 SQL
 EOF
   as_postgres chmod 0700 "$RUN/post-bootstrap.sh"
+
+  # The members serve TLS (self-signed), so sslmode=require/prefer paths are tested for real.
+  if [[ ! -f "$RUN/tls/server.crt" ]]; then
+    as_postgres mkdir -p "$RUN/tls"
+    as_postgres openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=127.0.0.1" \
+      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+      -keyout "$RUN/tls/server.key" -out "$RUN/tls/server.crt" >/dev/null 2>&1
+    as_postgres chmod 0600 "$RUN/tls/server.key"
+  fi
 
   local i name nobackup
   for i in "${!MEMBERS[@]}"; do
@@ -269,6 +279,9 @@ postgresql:
       password: $REPL_PASSWORD
   parameters:
     unix_socket_directories: $RUN/sock
+    ssl: 'on'
+    ssl_cert_file: $RUN/tls/server.crt
+    ssl_key_file: $RUN/tls/server.key
 tags:
   nofailover: false
   noloadbalance: false

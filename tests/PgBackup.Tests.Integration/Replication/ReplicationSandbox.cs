@@ -62,6 +62,17 @@ public sealed class ReplicationSandbox(SandboxFixture fixture)
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// Timelines above 1 have history files and ends: a test about them switches over first when the
+    /// cluster is still on timeline 1 (test order is not fixed), so it always tests something.
+    /// </summary>
+    public async Task EnsureTimelineAboveOneAsync()
+    {
+        if (await ScalarAsync<int>(await LeaderPortAsync(), "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int") > 1) return;
+        fixture.Sandbox("switchover");
+        await ExecuteAsync(await LeaderPortAsync(), "CHECKPOINT");
+    }
+
     public static string UniqueName(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 63)];
 
     private async Task<(int Leader, int Replica)> RolesAsync()

@@ -39,7 +39,7 @@ internal static class RestoreCommand
             var start = parse.GetValue(o.Start);
             // Check for binaries before writing anything: a missing PostgreSQL must not cost a whole restore.
             var pgBin = start ? RecoveredServer.FindBinaries(parse.GetValue(o.PgBin), plan.Backup.ServerVersionNum / 10000) : null;
-            var result = await TransferProgress.RunAsync("restore", log, progress => new RestoreRun(policy, log, progress).RunAsync(options, token));
+            var result = await TransferProgress.RunAsync("restore", log, progress => new RestoreRun(policy, log, progress).RunAsync(options, token, plan));
             RestorePlanOutput.WriteSummary(result);
             if (pgBin is null) return 0;
             return await RecoveryReport.StartAndReportAsync(result, pgBin, options, ServerUser(parse, o), parse.GetValue(o.StopAfter), token);

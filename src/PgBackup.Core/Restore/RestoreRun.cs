@@ -18,11 +18,12 @@ public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyLis
 /// </summary>
 public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgress>? progress = null)
 {
-    public async Task<RestoreResult> RunAsync(RestoreOptions options, CancellationToken ct)
+    /// <param name="plan">The plan the caller already showed (restore prints it first); null to plan here.</param>
+    public async Task<RestoreResult> RunAsync(RestoreOptions options, CancellationToken ct, RestorePlan? plan = null)
     {
         var started = DateTimeOffset.UtcNow;
         using var repository = policy.OpenRepository();
-        var plan = await new RestorePlanner(repository).PlanAsync(options.Target, options.BackupId, options.Timeline, ct).ConfigureAwait(false);
+        plan ??= await new RestorePlanner(repository).PlanAsync(options.Target, options.BackupId, options.Timeline, ct).ConfigureAwait(false);
         var backup = plan.Backup;
         foreach (var oid in options.TablespaceMap.Keys.Where(oid => backup.Tablespaces.All(t => t.Oid != oid)))
             throw new UsageException($"--tablespace-map {oid}=...: backup {backup.Id} has no tablespace with OID {oid} (it has: {string.Join(", ", backup.Tablespaces.Select(t => $"{t.Oid} at {t.Location}").DefaultIfEmpty("none"))})");

@@ -114,13 +114,17 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
             await packs.CompleteAsync(ct).ConfigureAwait(false);
             reporter.Report(new BackupProgress("storing WAL", BytesDone(), backup.TotalEstimate, null, DateTimeOffset.UtcNow - started));
             var walSegments = (await wal.FinishAsync(backup.EndLsn, WalWait, ct).ConfigureAwait(false)).ToList();
+            var history = TimelineHistory.ForFirstTimeline;
             if (backup.StartTimeline > 1)
             {
                 // Recovery to timeline N needs N's history file: keep it with the backup, as pg_basebackup -X stream does.
-                var history = await data.TimelineHistoryAsync(backup.StartTimeline, ct).ConfigureAwait(false);
-                using var content = new MemoryStream(history.Content, writable: false);
+                var file = await data.TimelineHistoryAsync(backup.StartTimeline, ct).ConfigureAwait(false);
+                history = TimelineHistory.Parse(backup.StartTimeline, System.Text.Encoding.UTF8.GetString(file.Content));
+                using var content = new MemoryStream(file.Content, writable: false);
                 walSegments.Add(await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.BackupHistory(id, backup.StartTimeline), content, ct).ConfigureAwait(false));
             }
+            reporter.Report(new BackupProgress("checking WAL", BytesDone(), backup.TotalEstimate, null, DateTimeOffset.UtcNow - started));
+            var lastRecord = await BackupWalProof.CheckAsync(repository, id, walSegments, backup.StartLsn, backup.EndLsn, history, system.SystemId, segmentSize, ct).ConfigureAwait(false);
 
             var storedPacks = packs.StoredPacks;
             var packIndex = storedPacks.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
@@ -139,6 +143,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
                 EndTime = DateTimeOffset.UtcNow,
                 StartLsn = backup.StartLsn.ToString(),
                 EndLsn = backup.EndLsn.ToString(),
+                LastRecordLsn = lastRecord.ToString(),
                 Timeline = backup.StartTimeline,
                 WalSegmentSize = segmentSize,
                 Compression = Repository.Codecs.RepositoryCodec.Name + (serverSide ? " (by the source)" : ""),

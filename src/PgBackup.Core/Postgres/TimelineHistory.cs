@@ -87,6 +87,29 @@ public sealed class TimelineHistory
         throw new ArgumentException($"timeline {timeline} is not on the history of timeline {Timeline}", nameof(timeline));
     }
 
+    /// <summary>
+    /// Whether WAL of <paramref name="timeline"/> up to <paramref name="end"/> (exclusive, e.g. a backup's
+    /// end LSN) is part of this history. A record that ends exactly at a switch point lies wholly on
+    /// the old timeline, so <c>end == switch point</c> is included — unlike <see cref="TimelineAt"/>,
+    /// which places the byte AT a switch point on the new timeline.
+    /// </summary>
+    public bool IncludesWalUpTo(uint timeline, Lsn end) =>
+        Contains(timeline) && (SwitchPointOf(timeline) is not { } left || end <= left);
+
+    /// <summary>
+    /// Why a WAL page written on <paramref name="pageTimeline"/> at <paramref name="pageAddress"/> cannot
+    /// belong to this history (a timeline not on it, or a page past where that timeline was left);
+    /// null when it can.
+    /// </summary>
+    public string? PageMismatch(uint pageTimeline, Lsn pageAddress)
+    {
+        if (!Contains(pageTimeline))
+            return $"a page of timeline {pageTimeline}, which is not on the history of timeline {Timeline}";
+        if (SwitchPointOf(pageTimeline) is { } left && pageAddress >= left)
+            return $"a page of timeline {pageTimeline} past {left}, where the history of timeline {Timeline} says that timeline was left";
+        return null;
+    }
+
     public bool Contains(uint timeline) => timeline == Timeline || Entries.Any(e => e.Timeline == timeline);
 
     /// <summary>

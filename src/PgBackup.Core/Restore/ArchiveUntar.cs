@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Pipelines;
 using PgBackup.Backup;
 using PgBackup.Errors;
+using PgBackup.Postgres;
 using PgBackup.Repository;
 using ZstdSharp;
 

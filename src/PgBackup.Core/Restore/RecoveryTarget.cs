@@ -66,8 +66,19 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value, bool
             : throw new UsageException("--name must be a restore point name of 1 to 63 characters, as given to pg_create_restore_point()");
 
     /// <summary>The recovery_target_* lines for postgresql.auto.conf (values quoted).</summary>
-    public IEnumerable<string> Settings()
+    /// <param name="backupLastRecord">Start of the restored backup's last WAL record (its manifest's lastRecordLsn), when known.</param>
+    public IEnumerable<string> Settings(Postgres.Lsn? backupLastRecord)
     {
+        if (Kind == RecoveryTargetKind.Immediate && backupLastRecord is { } last)
+        {
+            // recovery_target = 'immediate' stops only once it reads the record AFTER the consistent point
+            // (PostgreSQL 15 checks before applying a record): a backup of an idle cluster has none, and
+            // recovery fails. Stopping after the backup's own last record is the same point without that need.
+            yield return $"recovery_target_lsn = '{last}'";
+            yield return "recovery_target_inclusive = on";
+            yield return $"recovery_target_action = '{Action.ToString().ToLowerInvariant()}'";
+            yield break;
+        }
         var setting = Kind switch
         {
             RecoveryTargetKind.Immediate => "recovery_target = 'immediate'",

@@ -25,13 +25,12 @@ public sealed class RestorePlanner(BackupRepository repository)
         var archived = await ArchivedWal.LoadAsync(repository, segmentSize, ct).ConfigureAwait(false);
 
         var targetTimeline = timeline ?? archived.Timelines.Concat(backups.Select(b => b.Timeline)).Max();
-        var history = await ArchivedHistory.LoadAsync(repository, targetTimeline, ct).ConfigureAwait(false)
-            ?? await HistoryFromBackupsAsync(backups, targetTimeline, ct).ConfigureAwait(false)
+        var history = await ArchivedHistory.LoadAsync(repository, targetTimeline, backups, ct).ConfigureAwait(false)
             ?? throw (timeline is not null && !archived.Timelines.Contains(targetTimeline)
                 ? new UsageException($"--timeline {targetTimeline} does not exist in the archive (timelines: {string.Join(", ", archived.Timelines.Concat(backups.Select(b => b.Timeline)).Distinct().Order())})")
                 : new RepositoryException($"the history file of timeline {targetTimeline} is not archived, so recovery cannot follow it; run `pgbackup check` (or give --timeline with an older timeline)"));
 
-        var onPath = backups.Where(b => history.Contains(b.Timeline) && history.TimelineAt(Lsn.Parse(b.EndLsn)) == b.Timeline).ToList();
+        var onPath = backups.Where(b => history.IncludesWalUpTo(b.Timeline, Lsn.Parse(b.EndLsn))).ToList();
         var backup = backupId is not null ? Named(backups, onPath, backupId, targetTimeline) : Newest(onPath, target, targetTimeline);
         CheckBackupPrecedesTarget(backup, target);
 
@@ -75,20 +74,6 @@ public sealed class RestorePlanner(BackupRepository repository)
         return archived.Partials(path[^1].Timeline).Contains(next) && !archived.HasSegment(path[^1].Timeline, next)
             ? archived.Segment(path[^1].Timeline, next)
             : null;
-    }
-
-    /// <summary>A timeline's history as a backup on that timeline stored it: repositories without an archiver have no other copy.</summary>
-    private async Task<TimelineHistory?> HistoryFromBackupsAsync(IReadOnlyList<BackupManifest> backups, uint timeline, CancellationToken ct)
-    {
-        var name = WalFileName.HistoryFileName(timeline);
-        foreach (var backup in backups.Reverse())
-        {
-            if (backup.Wal.FirstOrDefault(w => w.FileName == name) is not { } stored) continue;
-            using var content = new MemoryStream();
-            await repository.Store.GetDecodedAsync(BackupObjects.Absolute(repository, backup.Id, stored.Key), repository.Codec, content, ct).ConfigureAwait(false);
-            return TimelineHistory.Parse(timeline, System.Text.Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
-        }
-        return null;
     }
 
     private static BackupManifest Named(IReadOnlyList<BackupManifest> backups, List<BackupManifest> onPath, string id, uint timeline)

@@ -79,7 +79,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
     }
 
     private static IEnumerable<string> RecoverySettings(RestoreOptions options, RestorePlan plan) =>
-        options.Target.Settings()
+        options.Target.Settings(plan.Backup.LastRecordLsn is { } last ? Postgres.Lsn.Parse(last) : null)
             .Append($"recovery_target_timeline = '{plan.Timeline}'")
             .Append($"restore_command = '{RecoveryConfiguration.Quote(options.RestoreCommand)}'");
 

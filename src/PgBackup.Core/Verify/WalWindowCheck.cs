@@ -21,7 +21,7 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         var size = backup.WalSegmentSize;
         var archived = await ArchivedWal.LoadAsync(repository, size, ct).ConfigureAwait(false);
         var end = Lsn.Parse(backup.EndLsn);
-        if (await NewestHistoryThroughAsync(archived, backup.Timeline, end, ct).ConfigureAwait(false) is not { } history)
+        if (await NewestHistoryThroughAsync(archived, backup, end, ct).ConfigureAwait(false) is not { } history)
             return new Result(0, null);
         if (ResumePosition.NewestArchived(archived, history) is not { } until || until <= end)
             return new Result(0, null);
@@ -33,25 +33,28 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
             .SelectMany(r => Numbers(r.First, Math.Min(r.Until, untilSegment)).Where(n => archived.HasSegment(r.Timeline, n)).Select(n => archived.Segment(r.Timeline, n)))
             .ToList();
         await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
-            (segment, token) => CheckSegmentAsync(segment, token)).ConfigureAwait(false);
+            (segment, token) => CheckSegmentAsync(segment, history, ulong.Parse(backup.SystemIdentifier, System.Globalization.CultureInfo.InvariantCulture), token)).ConfigureAwait(false);
         return new Result(segments.Count, until);
     }
 
     /// <summary>
     /// The history of the newest timeline on which the backup's end lies — what `restore --latest`
-    /// follows. Every history file read on the way is checked; one that cannot be read is a fault.
+    /// follows. Every history file read on the way is checked; one that cannot be read is a fault,
+    /// and so is one missing for a timeline the archive holds WAL of. The backup's own timeline may
+    /// take its history from the backup itself, which carries a copy.
     /// </summary>
-    private async Task<TimelineHistory?> NewestHistoryThroughAsync(ArchivedWal archived, uint timeline, Lsn end, CancellationToken ct)
+    private async Task<TimelineHistory?> NewestHistoryThroughAsync(ArchivedWal archived, BackupManifest backup, Lsn end, CancellationToken ct)
     {
-        foreach (var t in archived.Timelines.Append(timeline).Where(t => t >= timeline).Distinct().OrderDescending())
+        foreach (var t in archived.Timelines.Append(backup.Timeline).Where(t => t >= backup.Timeline).Distinct().OrderDescending())
         {
             var key = repository.Layout.TimelineHistory(t);
             try
             {
-                var history = await ArchivedHistory.LoadAsync(repository, t, ct).ConfigureAwait(false);
+                var history = await ArchivedHistory.LoadAsync(repository, t, t == backup.Timeline ? [backup] : [], ct).ConfigureAwait(false);
                 if (history is null)
-                    fault(key, $"missing: timeline {t} has WAL but no history file, so recovery cannot follow it");
-                else if (history.Contains(timeline) && history.TimelineAt(end) == timeline)
+                    fault(key, $"history file missing: the archive holds WAL of timeline {t} but not its history, so recovery cannot follow it (the WAL itself is there); "
+                        + "`pgbackup archive` stores it from the cluster when it starts, or copy it from a member's pg_wal with `pgbackup wal-push`");
+                else if (history.IncludesWalUpTo(backup.Timeline, end))
                     return history;
             }
             catch (Exception e) when (e is RepositoryException or FormatException)
@@ -62,20 +65,28 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         return null;
     }
 
-    private async ValueTask CheckSegmentAsync(WalSegmentName segment, CancellationToken ct)
+    /// <summary>A segment decodes to a whole segment whose WAL records check out (page headers, record CRCs, back-links) on the window's history.</summary>
+    private async ValueTask CheckSegmentAsync(WalSegmentName segment, TimelineHistory history, ulong systemIdentifier, CancellationToken ct)
     {
         var key = repository.Layout.WalSegment(segment.Timeline, segment.FileName);
         try
         {
-            using var plain = new HashingStream(Stream.Null);
-            await repository.Store.GetDecodedAsync(key, repository.Codec, plain, ct).ConfigureAwait(false);
-            bytesRead(plain.BytesHashed);
-            if (plain.BytesHashed != segment.SegmentSize)
-                fault(key, $"decodes to {plain.BytesHashed} bytes, a WAL segment has {segment.SegmentSize}");
+            var reader = new WalRecordReader(segment.SegmentSize, segment.StartLsn, systemIdentifier, history.PageMismatch);
+            await using var records = new WalRecordReaderStream(reader);
+            await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false);
+            bytesRead(records.BytesWritten);
+            if (records.BytesWritten != segment.SegmentSize)
+                fault(key, $"decodes to {records.BytesWritten} bytes, a WAL segment has {segment.SegmentSize}");
+            else if (reader.EndOfWal)
+                fault(key, $"valid WAL ends inside this complete segment, after {reader.Last?.ToString() ?? "its first page"}: the segment is damaged");
         }
         catch (RepositoryException e)
         {
             fault(key, e is Repository.Storage.ObjectNotFoundException ? "missing from the repository (removed while verify ran?)" : e.Message);
+        }
+        catch (InvalidDataException e)
+        {
+            fault(key, $"its WAL records do not check out: {e.Message}");
         }
     }
 

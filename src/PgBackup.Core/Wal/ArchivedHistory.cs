@@ -1,10 +1,12 @@
 using System.Text;
+using PgBackup.Backup;
 using PgBackup.Postgres;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 
 namespace PgBackup.Wal;
 
-/// <summary>Timeline history files as the repository holds them.</summary>
+/// <summary>Timeline history files as the repository holds them: in the archive, or inside the backups that carry their own.</summary>
 public static class ArchivedHistory
 {
     /// <summary>The history of <paramref name="timeline"/>; timeline 1 has none; null when its file is not archived.</summary>
@@ -13,6 +15,27 @@ public static class ArchivedHistory
         if (timeline == 1) return TimelineHistory.ForFirstTimeline;
         using var content = new MemoryStream();
         if (!await repository.Wal.TryGetHistoryAsync(timeline, content, ct).ConfigureAwait(false)) return null;
-        return TimelineHistory.Parse(timeline, Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
+        return Parse(timeline, content);
     }
+
+    /// <summary>
+    /// The archive's history of <paramref name="timeline"/>, else the copy a backup on that timeline
+    /// keeps (as pg_basebackup -X stream does): a repository without an archiver has no other.
+    /// </summary>
+    public static async Task<TimelineHistory?> LoadAsync(BackupRepository repository, uint timeline, IEnumerable<BackupManifest> backups, CancellationToken ct)
+    {
+        if (await LoadAsync(repository, timeline, ct).ConfigureAwait(false) is { } archived) return archived;
+        var name = WalFileName.HistoryFileName(timeline);
+        foreach (var backup in backups.Reverse())
+        {
+            if (backup.Wal.FirstOrDefault(w => w.FileName == name) is not { } stored) continue;
+            using var content = new MemoryStream();
+            await repository.Store.GetDecodedAsync(BackupObjects.Absolute(repository, backup.Id, stored.Key), repository.Codec, content, ct).ConfigureAwait(false);
+            return Parse(timeline, content);
+        }
+        return null;
+    }
+
+    private static TimelineHistory Parse(uint timeline, MemoryStream content) =>
+        TimelineHistory.Parse(timeline, Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
 }

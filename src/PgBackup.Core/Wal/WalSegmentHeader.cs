@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using PgBackup.Postgres;
 
 namespace PgBackup.Wal;
@@ -12,21 +11,13 @@ namespace PgBackup.Wal;
 public readonly record struct WalSegmentHeader(Lsn PageAddress, ulong SystemIdentifier, uint SegmentSize)
 {
     /// <summary>Bytes needed to read the header.</summary>
-    public const int Length = 40;
-
-    private const ushort LongHeaderFlag = 0x0002; // XLP_LONG_HEADER
+    public const int Length = WalPageHeader.LongLength;
 
     /// <summary>The header at the start of <paramref name="segment"/>, or null if these bytes do not start a WAL segment.</summary>
-    public static WalSegmentHeader? TryRead(ReadOnlySpan<byte> segment)
-    {
-        if (segment.Length < Length || (BinaryPrimitives.ReadUInt16LittleEndian(segment[2..]) & LongHeaderFlag) == 0)
-            return null;
-        var header = new WalSegmentHeader(
-            new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(segment[8..])),
-            BinaryPrimitives.ReadUInt64LittleEndian(segment[24..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(segment[32..]));
-        return WalSegmentSize.IsValid(header.SegmentSize) ? header : null;
-    }
+    public static WalSegmentHeader? TryRead(ReadOnlySpan<byte> segment) =>
+        WalPageHeader.TryRead(segment) is { IsLong: true } page && WalSegmentSize.IsValid(page.SegmentSize)
+            ? new WalSegmentHeader(page.PageAddress, page.SystemIdentifier, page.SegmentSize)
+            : null;
 
     /// <summary>Why <paramref name="segment"/>'s content does not belong under <paramref name="name"/>, or null when it does.</summary>
     /// <param name="systemIdentifier">The repository's system identifier, when known.</param>

@@ -84,4 +84,27 @@ public class TimelineHistoryFacts
     [InlineData("2\t0/3000000\tr\n1\t0/4000000\tr")] // timelines must increase
     [InlineData("3\t0/3000000\tr")] // parent must be below the file's own timeline
     public void Rejects_corrupt_files(string content) => Assert.Throws<FormatException>(() => TimelineHistory.Parse(3, content));
+
+    [Fact]
+    public void WAL_ending_exactly_at_a_switch_point_lies_on_the_old_timeline_of_the_history()
+    {
+        var history = TimelineHistory.Parse(4, PromotedThrice);
+
+        Assert.True(history.IncludesWalUpTo(2, Lsn.Parse("0/5000148")));
+        Assert.False(history.IncludesWalUpTo(2, Lsn.Parse("0/5000150")));
+        Assert.True(history.IncludesWalUpTo(4, Lsn.Parse("9/0")));
+        Assert.False(history.IncludesWalUpTo(5, Lsn.Parse("0/1")));
+        Assert.Equal(3u, history.TimelineAt(Lsn.Parse("0/5000148")));
+    }
+
+    [Fact]
+    public void A_page_belongs_to_a_history_only_on_its_timeline_and_before_that_timeline_was_left()
+    {
+        var history = TimelineHistory.Parse(4, PromotedThrice);
+
+        Assert.Null(history.PageMismatch(2, Lsn.Parse("0/5000000")));
+        Assert.Null(history.PageMismatch(4, Lsn.Parse("1/A0000000")));
+        Assert.Contains("past 0/5000148", history.PageMismatch(2, Lsn.Parse("0/5002000")));
+        Assert.Contains("not on the history of timeline 4", history.PageMismatch(7, Lsn.Parse("0/5000000")));
+    }
 }

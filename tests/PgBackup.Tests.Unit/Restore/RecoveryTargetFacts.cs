@@ -1,4 +1,5 @@
 using PgBackup.Errors;
+using PgBackup.Postgres;
 using PgBackup.Restore;
 
 namespace PgBackup.Tests.Unit.Restore;
@@ -15,7 +16,7 @@ public sealed class RecoveryTargetFacts
     {
         var t = RecoveryTarget.AtTime(text, null, false, Promote);
         Assert.Equal(expected, t.Value);
-        Assert.Contains($"recovery_target_time = '{expected}'", t.Settings());
+        Assert.Contains($"recovery_target_time = '{expected}'", t.Settings(null));
     }
 
     [Fact]
@@ -48,7 +49,7 @@ public sealed class RecoveryTargetFacts
     public void Exclusive_targets_stop_just_before()
     {
         var t = RecoveryTarget.AtLsn("0/3000028", exclusive: true, RecoveryTargetAction.Pause);
-        Assert.Equal(["recovery_target_lsn = '0/3000028'", "recovery_target_inclusive = off", "recovery_target_action = 'pause'"], t.Settings());
+        Assert.Equal(["recovery_target_lsn = '0/3000028'", "recovery_target_inclusive = off", "recovery_target_action = 'pause'"], t.Settings(null));
     }
 
     [Theory]
@@ -61,14 +62,21 @@ public sealed class RecoveryTargetFacts
     [Fact]
     public void Xid_and_name_targets_write_their_settings()
     {
-        Assert.Contains("recovery_target_xid = '1234'", RecoveryTarget.AtXid("1234", false, Promote).Settings());
-        Assert.Contains("recovery_target_name = 'before''migration'", RecoveryTarget.AtName("before'migration", false, Promote).Settings());
+        Assert.Contains("recovery_target_xid = '1234'", RecoveryTarget.AtXid("1234", false, Promote).Settings(null));
+        Assert.Contains("recovery_target_name = 'before''migration'", RecoveryTarget.AtName("before'migration", false, Promote).Settings(null));
         Assert.Throws<UsageException>(() => RecoveryTarget.AtXid("-1", false, Promote));
     }
 
     [Fact]
-    public void Immediate_stops_at_consistency()
+    public void Immediate_stops_after_the_backups_last_record_when_the_manifest_knows_it()
     {
-        Assert.Equal(["recovery_target = 'immediate'", "recovery_target_action = 'promote'"], RecoveryTarget.Immediate().Settings());
+        Assert.Equal(["recovery_target_lsn = '1/755C2E8'", "recovery_target_inclusive = on", "recovery_target_action = 'pause'"],
+            RecoveryTarget.Immediate(RecoveryTargetAction.Pause).Settings(Lsn.Parse("1/755C2E8")));
+    }
+
+    [Fact]
+    public void Immediate_stops_at_consistency_for_backups_older_than_their_proof()
+    {
+        Assert.Equal(["recovery_target = 'immediate'", "recovery_target_action = 'promote'"], RecoveryTarget.Immediate().Settings(null));
     }
 }

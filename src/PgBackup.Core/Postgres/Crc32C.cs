@@ -2,11 +2,11 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace PgBackup.Restore;
+namespace PgBackup.Postgres;
 
 /// <summary>
-/// CRC-32C as PostgreSQL computes it for backup manifests (init and final XOR 0xFFFFFFFF, the
-/// hardware crc32c instruction), rendered as its manifest does: the 4 bytes in little-endian order, in hex.
+/// CRC-32C as PostgreSQL computes it (INIT_CRC32C / COMP_CRC32C / FIN_CRC32C: init and final XOR
+/// 0xFFFFFFFF, the hardware crc32c instruction) — for WAL records and for backup manifests.
 /// </summary>
 internal struct Crc32C
 {
@@ -25,10 +25,14 @@ internal struct Crc32C
         _crc = crc;
     }
 
+    /// <summary>The finished CRC, as PostgreSQL stores it in a WAL record's xl_crc.</summary>
+    public readonly uint Value => _crc ^ 0xFFFFFFFF;
+
+    /// <summary>The finished CRC as backup_manifest renders it: the 4 bytes in little-endian order, in hex.</summary>
     public readonly string ToManifestHex()
     {
         Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, _crc ^ 0xFFFFFFFF);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Value);
         return Convert.ToHexStringLower(bytes);
     }
 }

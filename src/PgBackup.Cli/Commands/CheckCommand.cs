@@ -41,7 +41,7 @@ internal static class CheckCommand
 
     private static ErrorClass Severity(WalProblemKind kind) => kind switch
     {
-        WalProblemKind.MissingWal or WalProblemKind.MissingHistory => ErrorClass.RepositoryUnavailable,
+        WalProblemKind.MissingWal or WalProblemKind.MissingHistory or WalProblemKind.DamagedWal => ErrorClass.RepositoryUnavailable,
         WalProblemKind.ClusterUnreachable => ErrorClass.SourceUnavailable,
         _ => ErrorClass.OperationFailed,
     };

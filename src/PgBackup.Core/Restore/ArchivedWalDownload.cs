@@ -47,7 +47,10 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
         var temporary = path + ".pgbackup-tmp";
         bool found;
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        {
             found = await get(file, ct).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
         if (found)
         {
             // Replaces the backup's own zero-padded copy of its last segment with the complete one.

@@ -11,7 +11,7 @@ namespace PgBackup.Restore;
 /// </summary>
 internal static class RecoveryConfiguration
 {
-    public static async Task ApplyAsync(string pgData, BackupManifest backup, int port, IEnumerable<string> extraSettings, CancellationToken ct)
+    public static void Apply(string pgData, BackupManifest backup, int port, IEnumerable<string> extraSettings)
     {
         File.Delete(Path.Combine(pgData, "standby.signal"));
         var settings = new List<string>
@@ -29,7 +29,7 @@ internal static class RecoveryConfiguration
             "archive_mode = 'off'",
         };
         settings.AddRange(extraSettings);
-        await File.AppendAllLinesAsync(Path.Combine(pgData, "postgresql.auto.conf"), settings, ct).ConfigureAwait(false);
+        RestoreCompletion.WriteDurably(Path.Combine(pgData, "postgresql.auto.conf"), string.Join("\n", settings) + "\n", append: true);
     }
 
     public static string Quote(string value) => value.Replace("'", "''", StringComparison.Ordinal);

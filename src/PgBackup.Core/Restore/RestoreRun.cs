@@ -37,6 +37,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
 
         try
         {
+            RestoreCompletion.Begin(target, backup.Id);
             var files = new RestoredFiles(target, backup);
             if (options.Delta) await files.KeepMatchingAsync(ct).ConfigureAwait(false);
             files.CreateLayout();
@@ -65,8 +66,9 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
             }
             files.RewriteTablespaceMap();
             files.ApplyMetadata();
-            await RecoveryConfiguration.ApplyAsync(target.PgData, backup, options.Port, RecoverySettings(options, plan), ct).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Path.Combine(target.PgData, "recovery.signal"), "", ct).ConfigureAwait(false);
+            RecoveryConfiguration.Apply(target.PgData, backup, options.Port, RecoverySettings(options, plan));
+            RestoreCompletion.WriteDurably(Path.Combine(target.PgData, "recovery.signal"), "");
+            await RestoreCompletion.CompleteAsync(target, ct).ConfigureAwait(false);
             return new RestoreResult(plan, target.PgData, target.Roots.ToList(), Written(), files.KeptCount, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -74,7 +76,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
             // An I/O error (a full disk above all) is foreseen: its own message says what happened.
             var why = e is PgBackupException or IOException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             var errorClass = e is PgBackupException p ? p.Class : ErrorClass.OperationFailed;
-            throw new PgBackupException(errorClass, $"{why.TrimEnd('.')}; {target.PgData} now holds an incomplete restore and is unusable: remove it before retrying", e);
+            throw new PgBackupException(errorClass, $"{why.TrimEnd('.')}; {target.PgData} now holds an incomplete restore that PostgreSQL cannot start ({RestoreTarget.PgControl} is not in place): remove it before retrying", e);
         }
     }
 
@@ -88,7 +90,10 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         var key = BackupObjects.Absolute(repository, backup.Id, obj.Key);
         string sha256;
         await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        {
             sha256 = await Repository.Codecs.EncodedObjects.GetDecodedAsync(repository.Store, key, repository.Codec, file, ct).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
         if (sha256 != obj.PlainSha256)
             throw new RepositoryException($"'{key}' in {repository.Store.Describe} decodes to content with SHA-256 {sha256}, the manifest expects {obj.PlainSha256}: the object is damaged; verify the repository");
     }

@@ -44,7 +44,7 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
     {
         var wanted = backup.Files.ToDictionary(PathOf, f => f, StringComparer.Ordinal);
         foreach (var root in target.Roots.Where(Directory.Exists))
-            RemoveUnwanted(new DirectoryInfo(root), wanted);
+            RemoveUnwanted(new DirectoryInfo(root), wanted, target.MarkerPath);
         await Parallel.ForEachAsync(backup.Files.Where(f => f.Type == BackupFileType.File && File.Exists(PathOf(f)) && new FileInfo(PathOf(f)).Length == f.Size),
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (entry, token) =>
             {
@@ -54,16 +54,17 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
     }
 
     /// <summary>Walks without following symbolic links: a link into a tablespace must never lead the cleanup there.</summary>
-    private static void RemoveUnwanted(DirectoryInfo dir, Dictionary<string, BackupFile> wanted)
+    private static void RemoveUnwanted(DirectoryInfo dir, Dictionary<string, BackupFile> wanted, string marker)
     {
         foreach (var entry in dir.EnumerateFileSystemInfos())
         {
+            if (entry.FullName == marker) continue; // this restore's own mark: it goes last
             var type = entry.LinkTarget is not null ? BackupFileType.SymbolicLink
                 : entry is DirectoryInfo ? BackupFileType.Directory : BackupFileType.File;
             var inPgWal = entry.FullName.Contains("/pg_wal/", StringComparison.Ordinal);
             if (wanted.TryGetValue(entry.FullName, out var expected) && expected.Type == type && !inPgWal)
             {
-                if (type == BackupFileType.Directory) RemoveUnwanted((DirectoryInfo)entry, wanted);
+                if (type == BackupFileType.Directory) RemoveUnwanted((DirectoryInfo)entry, wanted, marker);
                 continue;
             }
             if (entry is DirectoryInfo { LinkTarget: null } d) d.Delete(recursive: true);
@@ -71,7 +72,7 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
         }
     }
 
-    /// <summary>Re-reads every written file and compares its SHA-256 with the manifest, in parallel.</summary>
+    /// <summary>Re-reads every written file, compares its SHA-256 with the manifest and flushes it to disk, in parallel.</summary>
     public Task VerifyAsync(CancellationToken ct) =>
         Parallel.ForEachAsync(backup.Files.Where(NeedsContent), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (entry, token) =>
         {
@@ -85,7 +86,7 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
     {
         if (backup.Tablespaces.Count == 0) return;
         var lines = backup.Tablespaces.Select(t => $"{t.Oid} {Escape(target.TablespaceDirs[t.Oid])}");
-        File.WriteAllText(Path.Combine(target.PgData, "tablespace_map"), string.Join("\n", lines) + "\n");
+        RestoreCompletion.WriteDurably(Path.Combine(target.PgData, "tablespace_map"), string.Join("\n", lines) + "\n");
     }
 
     /// <summary>Modes and modification times as recorded; directories last and deepest first, since writing into a directory touches its mtime.</summary>
@@ -105,10 +106,13 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
         }
     }
 
+    /// <summary>The file's SHA-256; the file is flushed to disk too (written by chunks in any order, it is complete only now).</summary>
     private static async Task<string> Sha256Async(string path, CancellationToken ct)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 20, useAsync: true);
+        var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
+        stream.Flush(flushToDisk: true);
+        return sha256;
     }
 
     /// <summary>tablespace_map escapes backslashes in paths the way PostgreSQL reads them back.</summary>

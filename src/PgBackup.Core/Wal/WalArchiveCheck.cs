@@ -5,6 +5,7 @@ using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Postgres;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 
 namespace PgBackup.Wal;
 
@@ -39,16 +40,20 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
         else if (fromTimeline != 0 && archivedTo is { } to)
         {
             gaps = WalContinuity.FindGaps(archived, history, fromTimeline, from, to);
-            problems.AddRange(gaps.Select(g => new WalProblem(WalProblemKind.MissingWal, $"missing WAL on {g}")));
+            problems.AddRange(gaps.Select(g => new WalProblem(WalProblemKind.MissingWal, $"missing WAL on {g}: no backup before it can be restored past {g.From}; take a new backup (if a member still has the segments in pg_wal, `pgbackup wal-push` them)")));
         }
         else if (fromTimeline != 0)
             problems.Add(new(WalProblemKind.MissingWal, $"no segment is archived on the path from the {fromWhat} ({from} on timeline {fromTimeline})"));
 
+        await CheckNewestWalAsync(archived, history, archivedTo, problems, ct).ConfigureAwait(false);
         var cluster = await InspectClusterAsync(archived, history, archivedTo, maxLag, problems, ct).ConfigureAwait(false);
         return new WalCheckReport(fromTimeline == 0 ? null : fromTimeline, from.IsValid ? from : null, fromWhat, history.Timeline, archivedTo,
             archived.Histories.Order().ToList(), gaps, cluster.LeaderLsn, cluster.LagBytes, cluster.LagSeconds, cluster.StreamingFrom,
             cluster.Slots, cluster.Stale, problems);
     }
+
+    /// <summary>What repairs a missing history file: the archiver fetches the lineage from the cluster when it starts.</summary>
+    private const string HistoryRepair = "start (or restart) `pgbackup archive`, which stores every history file of the cluster's timeline when it starts streaming, or push the file from a member's pg_wal with `pgbackup wal-push`";
 
     private sealed record ClusterFindings(string? LeaderLsn, long? LagBytes, double? LagSeconds, string? StreamingFrom, IReadOnlyList<MemberSlot> Slots, IReadOnlyList<MemberSlot> Stale);
 
@@ -75,15 +80,52 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
             using var content = new MemoryStream();
             if (!await repository.Wal.TryGetHistoryAsync(timeline, content, ct).ConfigureAwait(false))
             {
-                problems.Add(new(WalProblemKind.MissingHistory, $"the history file of timeline {timeline} ({WalFileName.HistoryFileName(timeline)}) is not archived, but WAL of that timeline is: recovery cannot follow it"));
+                problems.Add(new(WalProblemKind.MissingHistory, $"the history file of timeline {timeline} ({WalFileName.HistoryFileName(timeline)}) is not archived, but WAL of that timeline is: recovery cannot follow it (the WAL itself is there); {HistoryRepair}"));
                 continue;
             }
             var history = TimelineHistory.Parse(timeline, Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
             foreach (var ancestor in history.Entries.Where(e => e.Timeline > 1 && !archived.HasHistory(e.Timeline)))
-                problems.Add(new(WalProblemKind.MissingHistory, $"the history file of timeline {ancestor.Timeline} ({WalFileName.HistoryFileName(ancestor.Timeline)}) is not archived"));
+                problems.Add(new(WalProblemKind.MissingHistory, $"the history file of timeline {ancestor.Timeline} ({WalFileName.HistoryFileName(ancestor.Timeline)}) is not archived; {HistoryRepair}"));
             return history;
         }
         return TimelineHistory.ForFirstTimeline;
+    }
+
+    /// <summary>
+    /// Reads the archive's newest WAL record by record — the last complete segment on the newest
+    /// timeline's path and the partial segment after it — because that is where every restore to
+    /// the latest point ends: damage there costs exactly the data the archive exists to keep.
+    /// </summary>
+    private async Task CheckNewestWalAsync(ArchivedWal archived, TimelineHistory history, Lsn? archivedTo, List<WalProblem> problems, CancellationToken ct)
+    {
+        if (archivedTo is not { } to || to.Value == 0)
+            return;
+        var number = (to.Value - 1) / (ulong)archived.SegmentSize;
+        if (WalPath.Ranges(history, WalPath.OldestTimeline(history), Lsn.Invalid, archived.SegmentSize)
+                .FirstOrDefault(r => r.First <= number && number < r.Until) is not { Timeline: > 0 } range)
+            return;
+        var segment = archived.Segment(range.Timeline, number);
+        var reader = new WalRecordReader(archived.SegmentSize, segment.StartLsn, timelineProblem: history.PageMismatch);
+        var key = repository.Layout.WalSegment(segment.Timeline, segment.FileName);
+        try
+        {
+            await using var records = new WalRecordReaderStream(reader);
+            await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false);
+            var next = segment.Next();
+            if (range.SwitchPoint is null && archived.Partials(next.Timeline).Contains(next.SegmentNumber))
+            {
+                key = repository.Layout.WalPartial(next.Timeline, next.FileName);
+                await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            problems.Add(new(WalProblemKind.DamagedWal, $"'{key}' holds WAL whose records do not check out ({e.Message}): a restore to the latest point stops before it; `pgbackup verify --all` names every damaged object"));
+        }
+        catch (RepositoryException e)
+        {
+            problems.Add(new(WalProblemKind.DamagedWal, $"the newest archived WAL is unreadable: {e.Message}"));
+        }
     }
 
     private static WalSegmentName? OldestSegmentOnPath(ArchivedWal archived, TimelineHistory history)
@@ -110,7 +152,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
 
         var leader = decision.Members.FirstOrDefault(m => m.Member.IsLeader && m.Probe is { InRecovery: false });
         if (leader?.Member.Timeline is { } leaderTimeline && leaderTimeline > history.Timeline && !archived.HasHistory((uint)leaderTimeline))
-            problems.Add(new(WalProblemKind.MissingHistory, $"the cluster is on timeline {leaderTimeline}, but its history file is not archived yet"));
+            problems.Add(new(WalProblemKind.MissingHistory, $"the cluster is on timeline {leaderTimeline}, but its history file is not archived yet; {HistoryRepair}"));
 
         var slots = new List<MemberSlot>();
         foreach (var m in decision.Members.Where(m => m.Member is { IsRunning: true, Host: not null, Port: not null }))

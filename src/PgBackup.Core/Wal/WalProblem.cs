@@ -6,6 +6,8 @@ public enum WalProblemKind
     MissingWal,
     /// <summary>A timeline's history file is not in the repository.</summary>
     MissingHistory,
+    /// <summary>Archived WAL is there but its records do not check out.</summary>
+    DamagedWal,
     /// <summary>The cluster could not be asked, so lag and slots are unchecked.</summary>
     ClusterUnreachable,
     /// <summary>The archive trails the leader by more than allowed.</summary>

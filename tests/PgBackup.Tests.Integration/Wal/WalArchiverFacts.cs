@@ -95,6 +95,36 @@ public sealed class WalArchiverFacts(SandboxFixture fixture, ITestOutputHelper o
         Assert.True((await sandbox.PortsWithSlotAsync()).Count <= 1, "the archiver left slots behind on members it left");
     }
 
+    /// <summary>
+    /// Started on a repository with no history files while the cluster is past timeline 1, the
+    /// archiver stores the current timeline's history file and every ancestor's before its WAL,
+    /// so a point-in-time restore through the archive can follow the timelines.
+    /// </summary>
+    [Fact]
+    public async Task An_archiver_started_on_a_timeline_above_1_stores_its_history_file_and_every_ancestors()
+    {
+        await using var sandbox = new WalSandbox(fixture, "walhist");
+        var members = sandbox.Members;
+        if (await members.ScalarAsync<int>(await members.LeaderPortAsync(), "SELECT timeline_id FROM pg_control_checkpoint()") == 1)
+            output.WriteLine("switchover: new leader " + fixture.Sandbox("switchover").Trim());
+        fixture.WaitHealthy();
+        using var repository = sandbox.OpenRepository();
+
+        var archiver = sandbox.StartCli("archive");
+        await WaitForAsync(async () => (await ArchivedWal.LoadAsync(repository, WalSegmentSize.Default, CancellationToken.None)).Timelines.Any(t => t > 1), "WAL or history archived on a timeline above 1");
+        await sandbox.SwitchWalAsync();
+        await WaitForAsync(async () => (await SegmentsAsync(repository)).Any(s => s.Timeline > 1), "a segment archived on a timeline above 1");
+        await StopAsync(archiver);
+
+        var archived = await ArchivedWal.LoadAsync(repository, WalSegmentSize.Default, CancellationToken.None);
+        var newest = archived.Timelines.Max();
+        var history = await ArchivedHistory.LoadAsync(repository, newest, CancellationToken.None);
+        Assert.NotNull(history);
+        Assert.All(history.Entries.Where(e => e.Timeline > 1), e => Assert.True(archived.HasHistory(e.Timeline), $"history file of ancestor timeline {e.Timeline} is missing"));
+        var report = await new WalArchiveCheck(sandbox.Policy, repository, NullLogger.Instance).RunAsync(TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.DoesNotContain(report.Problems, p => p.Kind is WalProblemKind.MissingHistory);
+    }
+
     private static async Task<IReadOnlyList<WalSegmentName>> SegmentsAsync(BackupRepository repository)
     {
         var segments = new List<WalSegmentName>();

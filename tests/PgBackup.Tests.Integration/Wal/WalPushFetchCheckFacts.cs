@@ -73,6 +73,35 @@ public sealed class WalPushFetchCheckFacts(SandboxFixture fixture, ITestOutputHe
         Assert.Equal(0, (await sandbox.RunCliAsync("check", "--max-lag", "3600")).ExitCode);
     }
 
+    /// <summary>
+    /// A segment whose header is right but whose first record's CRC is not (stored damaged, e.g. pushed
+    /// from a bad disk) is found by `check` reading the archive's newest WAL record by record.
+    /// </summary>
+    [Fact]
+    public async Task Check_names_the_newest_segment_when_a_record_in_it_fails_its_crc()
+    {
+        await using var sandbox = new WalSandbox(fixture, "walcrc");
+        var segments = await LeaderSegmentsAsync(sandbox, 2);
+        var timeline = WalSegmentName.Parse(segments[0].Name).Timeline;
+        for (var tli = 2u; tli <= timeline; tli++)
+            await PushFromLeaderAsync(sandbox, WalFileName.HistoryFileName(tli));
+        var (newest, content) = segments[^1];
+        content[WalPageHeader.LongLength + 20] ^= 0x01; // xl_crc of the segment's first record
+        foreach (var (name, bytes) in segments)
+        {
+            var file = Path.Combine(sandbox.RepositoryPath, "..", name);
+            await File.WriteAllBytesAsync(file, bytes);
+            Assert.Equal(0, (await sandbox.RunCliAsync("wal-push", file)).ExitCode);
+        }
+
+        var check = await sandbox.RunCliAsync("check", "--max-lag", "3600");
+        output.WriteLine(check.Stdout + check.Stderr);
+
+        Assert.Equal(4, check.ExitCode);
+        Assert.Contains($"{newest}.zst' holds WAL whose records do not check out", check.Stderr);
+        Assert.Contains("CRC-32C mismatch", check.Stderr);
+    }
+
     /// <summary>The newest <paramref name="count"/> consecutive complete segments on the leader.</summary>
     private static async Task<IReadOnlyList<(string Name, byte[] Content)>> LeaderSegmentsAsync(WalSandbox sandbox, int count)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using PgBackup.Errors;
+using PgBackup.IO;
 
 namespace PgBackup.Repository.Storage;
 

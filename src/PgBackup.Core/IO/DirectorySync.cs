@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace PgBackup.Repository.Storage;
+namespace PgBackup.IO;
 
 /// <summary>
 /// fsync of a directory, which .NET has no API for: without it a rename or a new file can vanish

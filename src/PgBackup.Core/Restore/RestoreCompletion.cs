@@ -1,0 +1,52 @@
+using PgBackup.IO;
+
+namespace PgBackup.Restore;
+
+/// <summary>
+/// The two ends of a durable restore, as pgBackRest does it. <see cref="Begin"/> marks PGDATA as a
+/// restore in progress; <see cref="CompleteAsync"/> runs once every file is written and flushed:
+/// it flushes every directory (so new names survive a power loss), then renames pg_control into
+/// place and only then removes the mark. Until that rename PostgreSQL refuses to start the directory.
+/// </summary>
+internal static class RestoreCompletion
+{
+    public static void Begin(RestoreTarget target, string backupId)
+    {
+        Directory.CreateDirectory(target.PgData);
+        WriteDurably(target.MarkerPath, $"backup {backupId}, started {DateTimeOffset.UtcNow:u} by process {Environment.ProcessId} on {Environment.MachineName}\n");
+        DirectorySync.Flush(target.PgData);
+    }
+
+    /// <summary>Writes a small file of the restore's own (recovery settings, signal files) and flushes it.</summary>
+    public static void WriteDurably(string path, string content, bool append = false)
+    {
+        using var file = new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(content);
+        file.Write(bytes);
+        file.Flush(flushToDisk: true);
+    }
+
+    public static async Task CompleteAsync(RestoreTarget target, CancellationToken ct)
+    {
+        var directories = target.Roots.SelectMany(root => Directories(new DirectoryInfo(root)).Prepend(root)).ToList();
+        await Parallel.ForEachAsync(directories, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
+            (dir, _) => { DirectorySync.Flush(dir); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+
+        var held = Path.Combine(target.PgData, RestoreTarget.HeldPgControl);
+        File.Move(held, Path.Combine(target.PgData, RestoreTarget.PgControl), overwrite: true);
+        DirectorySync.Flush(Path.GetDirectoryName(held)!);
+        File.Delete(target.MarkerPath);
+        DirectorySync.Flush(target.PgData);
+    }
+
+    /// <summary>Every directory below <paramref name="dir"/>, not following symbolic links (a tablespace link is flushed at its own root).</summary>
+    private static IEnumerable<string> Directories(DirectoryInfo dir)
+    {
+        foreach (var sub in dir.EnumerateDirectories())
+        {
+            if (sub.LinkTarget is not null) continue;
+            yield return sub.FullName;
+            foreach (var deeper in Directories(sub)) yield return deeper;
+        }
+    }
+}

@@ -12,7 +12,8 @@ internal static class RestoreCompletion
 {
     public static void Begin(RestoreTarget target, string backupId)
     {
-        Directory.CreateDirectory(target.PgData);
+        // 0700, as PostgreSQL demands of a data directory (CreateLayout keeps the mode of one that exists).
+        Directory.CreateDirectory(target.PgData, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         WriteDurably(target.MarkerPath, $"backup {backupId}, started {DateTimeOffset.UtcNow:u} by process {Environment.ProcessId} on {Environment.MachineName}\n");
         DirectorySync.Flush(target.PgData);
     }

@@ -52,6 +52,21 @@ public sealed class RestoredServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// pg_ctl start on a directory that should NOT start (an interrupted restore): its exit code and
+    /// output. A server that does start is stopped again at once.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> TryStartAsync(string pgData, int port)
+    {
+        if (!Directory.Exists(pgData))
+            return (-1, $"{pgData} does not exist");
+        await RunAsync("chown", "-R", "postgres:postgres", pgData);
+        var (exit, output) = await AsPostgresAsync("pg_ctl", "-D", pgData, "-l", pgData + ".log", "-o", $"-p {port}", "-w", "-t", "30", "start");
+        if (exit == 0)
+            await new RestoredServer(pgData, port).DisposeAsync();
+        return (exit, output + (File.Exists(pgData + ".log") ? File.ReadAllText(pgData + ".log") : ""));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (File.Exists(Path.Combine(PgData, "postmaster.pid")))

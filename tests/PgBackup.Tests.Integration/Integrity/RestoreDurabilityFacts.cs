@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PgBackup.Tests.Integration.Backup;
+using PgBackup.Tests.Integration.Sandbox;
+using Xunit.Abstractions;
+
+namespace PgBackup.Tests.Integration.Integrity;
+
+/// <summary>
+/// A restore is durable before it reports success: traced with strace, it flushes (fsync) every
+/// file and every directory it leaves in PGDATA, whatever the backup format.
+/// </summary>
+[Collection(SandboxCollection.Name)]
+public sealed partial class RestoreDurabilityFacts(SandboxFixture fixture, ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
+
+    private readonly BackupTestbed _bed = new(fixture);
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("client")]
+    public async Task Every_restored_file_and_directory_is_flushed_to_disk(string compression)
+    {
+        await _bed.DatasetAsync();
+        var policy = _bed.LocalPolicy(_bed.NewDirectory("repo"), compression);
+        var backup = await PgBackupCli.RunAsync(["backup", "--policy", policy, "--json"], Deadline);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var id = JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("id").GetString()!;
+        var pgData = _bed.NewPath("traced");
+        var trace = _bed.NewPath("strace") + ".log";
+
+        // -y prints the path behind each file descriptor; -f follows the runtime's threads.
+        var restore = await RunAsync("strace", ["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o", trace,
+            PgBackupCli.DotnetHost(), PgBackupCli.Dll, "restore", "--policy", policy, "--backup", id, "--pgdata", pgData, "--port", RestoredServer.FreePort().ToString()]);
+        Assert.True(restore.ExitCode == 0, restore.Output);
+
+        var flushed = FlushedPath().Matches(File.ReadAllText(trace)).Select(m => Normal(m.Groups["path"].Value)).ToHashSet(StringComparer.Ordinal);
+        var written = Directory.EnumerateFileSystemEntries(pgData, "*", SearchOption.AllDirectories)
+            .Where(p => new FileInfo(p).LinkTarget is null)
+            .Prepend(pgData)
+            .ToList();
+        output.WriteLine($"{written.Count} files and directories in PGDATA, {flushed.Count} distinct paths flushed");
+        Assert.DoesNotContain(written, p => !flushed.Contains(p));
+    }
+
+    /// <summary>Files flushed under a temporary name count for the name they were renamed to.</summary>
+    private static string Normal(string path) => path
+        .Replace(".pgbackup-restore", "", StringComparison.Ordinal)
+        .Replace(".pgbackup-tmp", "", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"f(?:data)?sync\(\d+<(?<path>[^>]+)>\)\s+=\s+0")]
+    private static partial Regex FlushedPath();
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, IReadOnlyList<string> args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    public void Dispose() => _bed.Dispose();
+}

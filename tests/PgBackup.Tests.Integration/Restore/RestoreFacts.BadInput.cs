@@ -89,7 +89,7 @@ public sealed partial class RestoreFacts
         Assert.False(Directory.Exists(restored.PgData), "PGDATA was written although PostgreSQL could not be started");
     }
 
-    /// <summary>A 5 MiB tmpfs cannot hold the ~20 MiB restore: a clear failure that says the directory is unusable.</summary>
+    /// <summary>A 5 MiB tmpfs cannot hold the ~20 MiB restore: a clear failure that says the directory cannot be started.</summary>
     [Fact]
     public async Task AFullDiskFailsSayingTheDirectoryIsUnusable()
     {
@@ -103,7 +103,7 @@ public sealed partial class RestoreFacts
             Assert.NotEqual(1, run.ExitCode); // a foreseen failure, not "unforeseen"
             var line = Assert.Single(run.StderrLines);
             Assert.StartsWith("error: ", line);
-            Assert.Contains("incomplete restore and is unusable", line);
+            Assert.Contains("incomplete restore that PostgreSQL cannot start", line);
             Assert.Contains(restored.PgData, line);
             Assert.Contains("space", line);
             Assert.DoesNotContain("Exception", line);

@@ -76,7 +76,8 @@ public sealed class RestoredServer : IAsyncDisposable
     private static Task<(int, string)> AsPostgresAsync(string tool, params string[] args) =>
         RunAsync("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", Path.Combine(PgBin, tool), .. args]);
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] args)
+    /// <summary>Runs a program to its end: its exit code and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
         foreach (var a in args) psi.ArgumentList.Add(a);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PgBackup.Tests.Integration.Backup;
@@ -32,7 +31,7 @@ public sealed partial class RestoreDurabilityFacts(SandboxFixture fixture, ITest
         var trace = _bed.NewPath("strace") + ".log";
 
         // -y prints the path behind each file descriptor; -f follows the runtime's threads.
-        var restore = await RunAsync("strace", ["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o", trace,
+        var restore = await RestoredServer.RunAsync("strace", ["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o", trace,
             PgBackupCli.DotnetHost(), PgBackupCli.Dll, "restore", "--policy", policy, "--backup", id, "--pgdata", pgData, "--port", RestoredServer.FreePort().ToString()]);
         Assert.True(restore.ExitCode == 0, restore.Output);
 
@@ -55,17 +54,6 @@ public sealed partial class RestoreDurabilityFacts(SandboxFixture fixture, ITest
     // fsync would have failed the restore, whose exit code the test checks.
     [GeneratedRegex(@"f(?:data)?sync\(\d+<(?<path>[^>]+)>(?:\)\s+=\s+0| <unfinished)")]
     private static partial Regex FlushedPath();
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, IReadOnlyList<string> args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout + await stderr);
-    }
 
     public void Dispose() => _bed.Dispose();
 }

@@ -25,22 +25,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => JobStorageSetting.DefaultValue,
         };
         var tokenFile = new Option<string?>("--token-file") { Description = $"File holding the access token for dashboard and API (else env {ServeToken.EnvironmentVariable})" };
-        var onShutdown = new Option<string>("--on-shutdown")
-        {
-            Description = "On stop, cancel running jobs (the backup is discarded) or let them finish within --shutdown-timeout",
-            DefaultValueFactory = _ => "cancel",
-        };
-        onShutdown.AcceptOnlyFromAmong("cancel", "finish");
-        var shutdownTimeout = new Option<int>("--shutdown-timeout")
-        {
-            Description = "With --on-shutdown finish: seconds a running job may take before it is cancelled anyway (default 600)",
-            DefaultValueFactory = _ => 600,
-        };
-        var workers = new Option<int>("--workers")
-        {
-            Description = "Jobs this instance runs at once, across clusters (default 4; one backup per cluster at a time regardless)",
-            DefaultValueFactory = _ => 4,
-        };
+        var onShutdown = ValidatedOption.OneOf("--on-shutdown", "cancel", ["cancel", "finish"],
+            "On stop, cancel running jobs (the backup is discarded) or let them finish within --shutdown-timeout");
+        var shutdownTimeout = ValidatedOption.WholeNumber("--shutdown-timeout", 0, 86_400, 600, "a number of seconds",
+            "With --on-shutdown finish: seconds a running job may take before it is cancelled anyway (default 600)");
+        var workers = ValidatedOption.WholeNumber("--workers", 1, 64, 4, "a number of jobs",
+            "Jobs this instance runs at once, across clusters (default 4; one backup per cluster at a time regardless)");
         var command = new Command("serve", "Run scheduled backups from a policy directory, with the job dashboard (/hangfire), a JSON API (/api) and metrics (/metrics)")
         {
             policies, urls, storage, tokenFile, onShutdown, shutdownTimeout, workers,
@@ -53,12 +43,8 @@ internal static class ServeCommand
             var token = ServeToken.Load(parse.GetValue(tokenFile));
             if (token is null && !AccessRule.IsLoopbackOnly(bind))
                 throw new UsageException($"listening on {string.Join(", ", bind)} (not loopback only) needs authentication: set {ServeToken.EnvironmentVariable} or --token-file FILE");
-            var timeout = parse.GetValue(shutdownTimeout);
-            if (timeout is < 0 or > 86_400) throw new UsageException($"--shutdown-timeout {timeout} is out of range; give 0 to 86400 seconds");
-            var workerCount = parse.GetValue(workers);
-            if (workerCount is < 1 or > 64) throw new UsageException($"--workers {workerCount} is out of range; give 1 to 64");
             var options = new ServeOptions(directory, bind, JobStorageSetting.Parse(parse.GetRequiredValue(storage)), token,
-                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(timeout), workerCount);
+                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)), parse.GetValue(workers));
             // The host handles SIGTERM/SIGINT itself to shut down gracefully (see CommandRunner).
             await ServeHost.RunAsync(options);
             return 0;

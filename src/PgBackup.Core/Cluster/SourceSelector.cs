@@ -76,7 +76,7 @@ public sealed class SourceSelector(Policy policy, ILogger log)
         var decision = await DecideAsync(exclude, probeEveryone: false, ct).ConfigureAwait(false);
         if (decision.Chosen is { } c) return (c.Member, decision);
         if (decision.Members.FirstOrDefault(m => m.LoginRefused is not null) is { LoginRefused: { } refused })
-            throw new SourceUnavailableException(refused);
+            throw new LoginRefusedException(refused);
         var why = string.Join("; ", decision.Members.Select(m => $"{m.Member.Name}: {m.Verdict}").Concat(decision.Notes));
         throw new SourceUnavailableException($"no member of cluster '{policy.Cluster}' qualifies as a source ({why}); run `pgbackup cluster` for details");
     }

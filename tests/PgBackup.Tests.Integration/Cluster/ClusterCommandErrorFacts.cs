@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using PgBackup.Tests.Integration.Sandbox;
 
 namespace PgBackup.Tests.Integration.Cluster;
@@ -13,7 +11,7 @@ public sealed class ClusterCommandErrorFacts
     [Fact]
     public async Task Patroni_urls_on_closed_ports_exit_3_with_one_error_line_and_no_stack_trace()
     {
-        var urls = new[] { ClosedPort(), ClosedPort() }.Select(p => $"http://127.0.0.1:{p}").ToList();
+        var urls = new[] { LoopbackPort.Closed(), LoopbackPort.Closed() }.Select(p => $"http://127.0.0.1:{p}").ToList();
         using var policy = PolicyFile.Create(urls, "pgbackup", "irrelevant-password");
 
         var run = await PgBackupCli.RunAsync("cluster", "--policy", policy.Path);
@@ -103,15 +101,5 @@ public sealed class ClusterCommandErrorFacts
         Assert.DoesNotContain("Exception", run.Stderr);
         Assert.DoesNotContain("   at ", run.Stderr);
         return line;
-    }
-
-    /// <summary>A loopback port nothing listens on: bound by us, then released.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

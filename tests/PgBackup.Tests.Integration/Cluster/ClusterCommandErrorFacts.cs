@@ -86,6 +86,17 @@ public sealed class ClusterCommandErrorFacts
     }
 
     [Fact]
+    public async Task A_drill_scratch_directory_that_cannot_be_created_exits_2_with_one_line()
+    {
+        using var policy = PolicyFile.Create(["http://127.0.0.1:1"], "pgbackup", "pw");
+
+        var run = await PgBackupCli.RunAsync("drill", "--policy", policy.Path, "--scratch", "/proc/pgbackup-scratch");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: cannot create the scratch directory /proc/pgbackup-scratch", OneErrorLine(run));
+    }
+
+    [Fact]
     public async Task A_missing_policy_option_exits_2_with_one_error_line()
     {
         var run = await PgBackupCli.RunAsync("cluster");

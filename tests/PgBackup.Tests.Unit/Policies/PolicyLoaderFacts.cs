@@ -31,6 +31,7 @@ public sealed class PolicyLoaderFacts
         Assert.Equal("Europe/Berlin", p.Schedules.TimeZone);
         Assert.Equal(7, p.Retention.FullCount);
         Assert.Equal("pgbackup_main", p.Archive.SlotName);
+        Assert.Equal(TimeSpan.FromSeconds(60), p.Backup.RetryWait);
     }
 
     [Fact]

@@ -16,11 +16,8 @@ internal static class ArchiveCommand
     public static Command Create()
     {
         var policyOption = PolicyOption.Create();
-        var statusInterval = new Option<int>("--status-interval")
-        {
-            Description = "Print a status line at least this often, in seconds (default 30)",
-            DefaultValueFactory = _ => 30,
-        };
+        var statusInterval = ValidatedOption.WholeNumber("--status-interval", 1, 86_400, 30, "a number of seconds",
+            "Print a status line at least this often, in seconds (default 30)");
         var command = new Command("archive", "Stream WAL continuously from the healthiest replica into the repository, following failovers") { policyOption, statusInterval };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
@@ -39,7 +36,7 @@ internal static class ArchiveCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             Console.Out.WriteLine($"archiving WAL of cluster '{policy.Cluster}' into {repository.Describe} (slot {archiver.SlotName}); Ctrl+C stops");
             var run = archiver.RunAsync(stop.Token);
-            await PrintStatusAsync(archiver, run, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))), log).ConfigureAwait(false);
+            await PrintStatusAsync(archiver, run, TimeSpan.FromSeconds(parse.GetValue(statusInterval)), log).ConfigureAwait(false);
             await run.ConfigureAwait(false);
             return 0;
         }, ct));

@@ -12,14 +12,14 @@ internal static class BackupCommand
     public static Command Create()
     {
         var policyOption = PolicyOption.Create();
-        var retry = new Option<int?>("--retry") { Description = "On a source failure, retry up to N times from the next healthiest member (default: the policy's backup.retries)" };
+        var retry = ValidatedOption.OptionalWholeNumber("--retry", 0, 10, "a number of retries",
+            "On a source failure, retry up to N times from the next healthiest member, waiting up to the policy's backup.retry_wait for one to qualify (default: the policy's backup.retries)");
         var json = new Option<bool>("--json") { Description = "Print the finished backup as JSON (as `info --json`)" };
         var command = new Command("backup", "Take a full backup of the cluster from its healthiest replica") { policyOption, retry, json };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
             var policy = PolicyOption.Load(parse, policyOption);
             var retries = parse.GetValue(retry) ?? policy.Backup.Retries;
-            if (retries is < 0 or > 10) throw new Errors.UsageException($"--retry {retries} is out of range; give 0 to 10");
             var manifest = await TransferProgress.RunAsync("backup", log,
                 progress => new BackupRun(policy, log, progress).RunAsync(retries, token));
             if (parse.GetValue(json)) Output.WriteJson(BackupSummary.Of(manifest));

@@ -16,11 +16,8 @@ internal static class CheckCommand
     public static Command Create()
     {
         var policyOption = PolicyOption.Create();
-        var maxLag = new Option<int>("--max-lag")
-        {
-            Description = "Fail when the archive trails the leader by more than this many seconds (default 300)",
-            DefaultValueFactory = _ => 300,
-        };
+        var maxLag = ValidatedOption.WholeNumber("--max-lag", 1, 7 * 86_400, 300, "a number of seconds",
+            "Fail when the archive trails the leader by more than this many seconds (default 300)");
         var json = new Option<bool>("--json") { Description = "Print the findings as JSON for scripts" };
         var command = new Command("check", "Check WAL archive continuity per timeline, history files, archiver lag and stale slots") { policyOption, maxLag, json };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>

@@ -26,7 +26,8 @@ internal static class RestoreCommand
                 throw new UsageException("--pgdata DIR is required (or give --dry-run to only see the plan)");
             var policy = PolicyOption.Load(parse, policyOption);
             var target = o.Target(parse);
-            var timeline = parse.GetValue(o.Timeline);
+            var tablespaces = o.TablespaceMapOf(parse);
+            var timeline = (uint?)parse.GetValue(o.Timeline);
             var backupId = parse.GetValue(o.Backup);
             RestorePlan plan;
             using (var repository = policy.OpenRepository())
@@ -34,7 +35,7 @@ internal static class RestoreCommand
             RestorePlanOutput.Write(plan);
             if (parse.GetValue(o.DryRun)) return 0;
 
-            var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, parse.GetValue(o.PgData)!, o.TablespaceMapOf(parse), o.PortOf(parse),
+            var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, parse.GetValue(o.PgData)!, tablespaces, parse.GetValue(o.Port),
                 parse.GetValue(o.Delta), parse.GetValue(o.RestoreCommand) ?? WalFetchInvocation.RestoreCommand(policy.SourceFile, ServerUser(parse, o)));
             var start = parse.GetValue(o.Start);
             // Check for binaries before writing anything: a missing PostgreSQL must not cost a whole restore.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PgBackup.Cli.Hosting;
 using PgBackup.Errors;
 using PgBackup.Restore;
 
@@ -17,13 +18,14 @@ internal sealed class RestoreCommandOptions
     public readonly Option<string?> Name = new("--name") { Description = "Recover to this restore point (pg_create_restore_point)" };
     public readonly Option<bool> Latest = new("--latest") { Description = "Recover all archived WAL (the default)" };
     public readonly Option<bool> Immediate = new("--immediate") { Description = "Stop as soon as the backup is consistent" };
-    public readonly Option<uint?> Timeline = new("--timeline") { Description = "Recovery target timeline (default: the newest archived, so targets after a failover land on it)" };
-    public readonly Option<string> Action = new("--target-action") { Description = "At the target: promote, pause or shutdown", DefaultValueFactory = _ => "promote" };
+    public readonly Option<int?> Timeline = ValidatedOption.OptionalWholeNumber("--timeline", 1, int.MaxValue, "a timeline number (as `pgbackup list` shows it)",
+        "Recovery target timeline (default: the newest archived, so targets after a failover land on it)");
+    public readonly Option<string> Action = ValidatedOption.OneOf("--target-action", "promote", ["promote", "pause", "shutdown"], "At the target: promote, pause or shutdown");
     public readonly Option<bool> Exclusive = new("--exclusive") { Description = "Stop just before the target instead of just after it" };
     public readonly Option<bool> DryRun = new("--dry-run") { Description = "Print the plan (backup, timelines, WAL, bytes, time) and stop" };
     public readonly Option<bool> Delta = new("--delta") { Description = "Restore over an earlier copy: keep files whose checksum matches, rewrite the rest" };
     public readonly Option<string[]> TablespaceMap = new("--tablespace-map") { Description = "OID=DIR: restore a tablespace into DIR (repeatable)" };
-    public readonly Option<int> Port = new("--port") { Description = "Port of the restored server", DefaultValueFactory = _ => 5432 };
+    public readonly Option<int> Port = ValidatedOption.WholeNumber("--port", 1, 65535, 5432, "a TCP port", "Port of the restored server (default 5432)");
     public readonly Option<bool> Start = new("--start") { Description = "Start PostgreSQL, wait until recovery ends, and report the point reached" };
     public readonly Option<bool> StopAfter = new("--stop-after") { Description = "With --start: stop the server after reporting" };
     public readonly Option<string?> PgBin = new("--pg-bin") { Description = "Directory of pg_ctl/postgres (default: pg_config --bindir, then /usr/lib/postgresql/MAJOR/bin)" };
@@ -52,8 +54,7 @@ internal sealed class RestoreCommandOptions
         {
             "promote" => RecoveryTargetAction.Promote,
             "pause" => RecoveryTargetAction.Pause,
-            "shutdown" => RecoveryTargetAction.Shutdown,
-            var other => throw new UsageException($"--target-action '{other}' is not one of promote, pause, shutdown"),
+            _ => RecoveryTargetAction.Shutdown,
         };
         if (exclusive && given.FirstOrDefault() is null or "--latest" or "--immediate")
             throw new UsageException("--exclusive needs a --time, --lsn, --xid or --name target");
@@ -67,9 +68,6 @@ internal sealed class RestoreCommandOptions
             _ => action == RecoveryTargetAction.Promote ? RecoveryTarget.Latest() : throw new UsageException("--target-action needs a target; recovering all WAL always promotes"),
         };
     }
-
-    public int PortOf(ParseResult parse) =>
-        parse.GetValue(Port) is var port and > 0 and < 65536 ? port : throw new UsageException($"--port {parse.GetValue(Port)} is not a TCP port; give 1 to 65535");
 
     public Dictionary<uint, string> TablespaceMapOf(ParseResult parse)
     {

@@ -15,7 +15,7 @@ internal static class ServeCommand
         var policies = new Option<string>("--policies") { Description = "Directory of policy files (*.yaml), one per cluster; reloaded when they change", Required = true };
         var urls = new Option<string[]>("--urls")
         {
-            Description = $"Address(es) to listen on (default {ServeOptions.DefaultUrl}); a non-loopback address requires a token",
+            Description = $"Address(es) to listen on, separated by ';' or ',' or repeated (default {ServeOptions.DefaultUrl}); any non-loopback address requires a token",
             DefaultValueFactory = _ => [ServeOptions.DefaultUrl],
             AllowMultipleArgumentsPerToken = true,
         };
@@ -24,41 +24,33 @@ internal static class ServeCommand
             Description = "Job storage: sqlite:PATH, postgres:env:VARIABLE or postgres:file:PATH (connection string from there)",
             DefaultValueFactory = _ => JobStorageSetting.DefaultValue,
         };
+        var trustedProxies = new Option<string[]>("--trusted-proxies")
+        {
+            Description = "Reverse proxies (IP addresses or CIDR networks, separated by ',' or repeated) whose Forwarded, X-Forwarded-For and X-Real-IP headers name the caller; without any, a request carrying such a header is not trusted as loopback",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var tokenFile = new Option<string?>("--token-file") { Description = $"File holding the access token for dashboard and API (else env {ServeToken.EnvironmentVariable})" };
-        var onShutdown = new Option<string>("--on-shutdown")
-        {
-            Description = "On stop, cancel running jobs (the backup is discarded) or let them finish within --shutdown-timeout",
-            DefaultValueFactory = _ => "cancel",
-        };
-        onShutdown.AcceptOnlyFromAmong("cancel", "finish");
-        var shutdownTimeout = new Option<int>("--shutdown-timeout")
-        {
-            Description = "With --on-shutdown finish: seconds a running job may take before it is cancelled anyway (default 600)",
-            DefaultValueFactory = _ => 600,
-        };
-        var workers = new Option<int>("--workers")
-        {
-            Description = "Jobs this instance runs at once, across clusters (default 4; one backup per cluster at a time regardless)",
-            DefaultValueFactory = _ => 4,
-        };
+        var onShutdown = ValidatedOption.OneOf("--on-shutdown", "cancel", ["cancel", "finish"],
+            "On stop, cancel running jobs (the backup is discarded) or let them finish within --shutdown-timeout");
+        var shutdownTimeout = ValidatedOption.WholeNumber("--shutdown-timeout", 0, 86_400, 600, "a number of seconds",
+            "With --on-shutdown finish: seconds a running job may take before it is cancelled anyway (default 600)");
+        var workers = ValidatedOption.WholeNumber("--workers", 1, 64, 4, "a number of jobs",
+            "Jobs this instance runs at once, across clusters (default 4; one backup per cluster at a time regardless)");
         var command = new Command("serve", "Run scheduled backups from a policy directory, with the job dashboard (/hangfire), a JSON API (/api) and metrics (/metrics)")
         {
-            policies, urls, storage, tokenFile, onShutdown, shutdownTimeout, workers,
+            policies, urls, trustedProxies, storage, tokenFile, onShutdown, shutdownTimeout, workers,
         };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (_, _) =>
         {
             var directory = parse.GetRequiredValue(policies);
             if (!Directory.Exists(directory)) throw new UsageException($"--policies {directory} is not a directory");
-            var bind = parse.GetRequiredValue(urls);
+            var bind = ListenAddresses.Parse(parse.GetRequiredValue(urls));
+            var proxies = TrustedProxies.Parse(parse.GetValue(trustedProxies) ?? []);
             var token = ServeToken.Load(parse.GetValue(tokenFile));
-            if (token is null && !AccessRule.IsLoopbackOnly(bind))
-                throw new UsageException($"listening on {string.Join(", ", bind)} (not loopback only) needs authentication: set {ServeToken.EnvironmentVariable} or --token-file FILE");
-            var timeout = parse.GetValue(shutdownTimeout);
-            if (timeout is < 0 or > 86_400) throw new UsageException($"--shutdown-timeout {timeout} is out of range; give 0 to 86400 seconds");
-            var workerCount = parse.GetValue(workers);
-            if (workerCount is < 1 or > 64) throw new UsageException($"--workers {workerCount} is out of range; give 1 to 64");
+            if (token is null && bind.FirstOrDefault(u => !ListenAddresses.IsLoopback(u)) is { } open)
+                throw new UsageException($"listening on {open} (not loopback) needs authentication: set {ServeToken.EnvironmentVariable} or --token-file FILE, or listen on 127.0.0.1 only");
             var options = new ServeOptions(directory, bind, JobStorageSetting.Parse(parse.GetRequiredValue(storage)), token,
-                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(timeout), workerCount);
+                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)), parse.GetValue(workers), proxies);
             // The host handles SIGTERM/SIGINT itself to shut down gracefully (see CommandRunner).
             await ServeHost.RunAsync(options);
             return 0;

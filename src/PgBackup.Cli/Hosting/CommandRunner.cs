@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using PgBackup.Errors;
 using Serilog;
+using Serilog.Core;
 using Serilog.Events;
 using Serilog.Extensions.Logging;
 
@@ -24,19 +25,22 @@ internal static class CommandRunner
             return (int)ErrorClass.Usage;
         }
         var service = ServiceVerbs.Contains(parse.CommandResult.Command.Name);
-        ConfigureLogging(parse, service);
+        var deferred = ConfigureLogging(parse, service);
+        var exitCode = (int)ErrorClass.Unforeseen;
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration
+            exitCode = await parse.InvokeAsync(new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
                 // A service shuts down gracefully on its own signal handling (running jobs finish or are
                 // discarded); System.CommandLine would end the process two seconds after the signal.
                 ProcessTerminationTimeout = service ? null : TimeSpan.FromSeconds(2),
             }).ConfigureAwait(false);
+            return exitCode;
         }
         finally
         {
+            deferred?.Release(succeeded: exitCode == 0);
             await Log.CloseAndFlushAsync().ConfigureAwait(false);
         }
     }
@@ -74,24 +78,31 @@ internal static class CommandRunner
 
     public static ILoggerFactory LoggerFactory { get; private set; } = new SerilogLoggerFactory();
 
-    private static void ConfigureLogging(ParseResult parse, bool service)
+    /// <summary>Returns the sink holding the terminal's warnings when the verb's outcome decides whether they are shown.</summary>
+    private static DeferredConsoleSink? ConfigureLogging(ParseResult parse, bool service)
     {
-        var level = parse.GetValue(GlobalOptions.Verbose) ? LogEventLevel.Information
+        LogEventLevel? asked = parse.GetValue(GlobalOptions.Verbose) ? LogEventLevel.Information
             : Environment.GetEnvironmentVariable("PGBACKUP_LOG_LEVEL")?.ToLowerInvariant() switch
             {
                 "debug" => LogEventLevel.Debug,
                 "info" or "information" => LogEventLevel.Information,
+                "warning" => LogEventLevel.Warning,
                 "error" => LogEventLevel.Error,
-                _ => service ? LogEventLevel.Information : LogEventLevel.Warning,
+                _ => null,
             };
+        var level = asked ?? (service ? LogEventLevel.Information : LogEventLevel.Warning);
+        // Asked-for logging and a service's log are live; a short verb's default warnings wait for its outcome.
+        var defer = asked is null && !service;
         var file = parse.GetValue(GlobalOptions.LogFile) ?? Environment.GetEnvironmentVariable("PGBACKUP_LOG_FILE");
+        // The terminal gets messages only; stack traces go to the log file.
+        var console = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
+            outputTemplate: service ? "{Timestamp:HH:mm:ss} {Level:u3} {JobId} {Message:lj}{NewLine}" : "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}").CreateLogger();
+        var deferred = defer ? new DeferredConsoleSink(console) : null;
         var config = new LoggerConfiguration()
             .MinimumLevel.Debug()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .Enrich.FromLogContext()
-            // The terminal gets messages only; stack traces go to the log file.
-            .WriteTo.Console(restrictedToMinimumLevel: level, standardErrorFromLevel: LogEventLevel.Verbose,
-                outputTemplate: service ? "{Timestamp:HH:mm:ss} {Level:u3} {JobId} {Message:lj}{NewLine}" : "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}");
+            .WriteTo.Sink(deferred ?? (ILogEventSink)console, restrictedToMinimumLevel: level);
         if (!string.IsNullOrEmpty(file))
         {
             Environment.SetEnvironmentVariable("PGBACKUP_LOG_FILE", file);
@@ -99,5 +110,6 @@ internal static class CommandRunner
         }
         Log.Logger = config.CreateLogger();
         LoggerFactory = new SerilogLoggerFactory(Log.Logger);
+        return deferred;
     }
 }

@@ -29,8 +29,14 @@ internal static class ServeHost
         builder.Services.AddSerilog(Log.Logger, dispose: false);
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.JobStopTimeout + ServeOptions.CleanupGrace + TimeSpan.FromSeconds(5));
-        // Trust X-Forwarded-* from a proxy on this host only (the default known proxies: loopback).
-        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost);
+        // The scheme and host a trusted proxy was asked for, so links are right; who the caller is, AccessMiddleware decides itself.
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var network in options.TrustedProxies.Networks) o.KnownIPNetworks.Add(network);
+        });
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new PolicyDirectory(options.PolicyDirectory, sp.GetRequiredService<ILogger<PolicyDirectory>>()));
@@ -66,7 +72,7 @@ internal static class ServeHost
         });
 
         var app = builder.Build();
-        app.UseForwardedHeaders();
+        if (!options.TrustedProxies.IsEmpty) app.UseForwardedHeaders();
         app.UseMiddleware<AccessMiddleware>();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
@@ -83,9 +89,10 @@ internal static class ServeHost
         policies.Reloaded += sync.Apply;
         policies.Reload();
 
-        Log.Information("pgbackup serve: policies {Directory}, job storage {Storage}, listening on {Urls}, on shutdown {Mode}{Auth}",
+        Log.Information("pgbackup serve: policies {Directory}, job storage {Storage}, listening on {Urls}, on shutdown {Mode}{Auth}, {Proxies}",
             policies.Path, options.Storage.Description, string.Join(", ", options.Urls), options.OnShutdown.ToString().ToLowerInvariant(),
-            options.Token is null ? " (loopback callers only)" : " (token required)");
+            options.Token is null ? " (loopback callers only)" : " (token required)",
+            options.TrustedProxies.IsEmpty ? "no trusted proxies" : "trusted proxies " + options.TrustedProxies);
         await app.RunAsync();
     }
 }

@@ -11,7 +11,8 @@ internal sealed record ServeOptions(
     string? Token,
     ShutdownMode OnShutdown,
     TimeSpan ShutdownTimeout,
-    int Workers)
+    int Workers,
+    Security.TrustedProxies TrustedProxies)
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";
 

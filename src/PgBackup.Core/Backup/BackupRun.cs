@@ -34,9 +34,11 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
         if (removed > 0) log.LogInformation("Removed the debris of {Count} dead backup(s)", removed);
 
         var failedMembers = new HashSet<string>(StringComparer.Ordinal);
+        // With retries, a source failing over is waited out (backup.retry_wait) instead of failing at the next choice.
+        var wait = retries > 0 ? policy.Backup.RetryWait : TimeSpan.Zero;
         for (var attempt = 0; ; attempt++)
         {
-            var (member, _) = await new SourceSelector(policy, log).ChooseAsync(failedMembers, ct).ConfigureAwait(false);
+            var member = await QualifyingSource.ChooseAsync(new SourceSelector(policy, log), failedMembers, wait, log, ct).ConfigureAwait(false);
             log.LogInformation("Backing up cluster {Cluster} from {Member} ({Host}:{Port})", policy.Cluster, member.Name, member.Host, member.Port);
             try
             {

@@ -85,5 +85,15 @@ public sealed class MemberProbe(ConnectionSettings connection)
         }
     }
 
+    /// <summary>
+    /// The error for a probe that <paramref name="member"/> refused to log in (wrong password, no
+    /// pg_hba.conf entry, no such role), or null for any other failure. A refused login is
+    /// configuration, the same on every member, so it is reported as itself rather than as "no member qualifies".
+    /// </summary>
+    public string? LoginRefusal(SourceUnavailableException failure, string member, string host, int port) =>
+        failure.InnerException is PostgresException { SqlState: "28P01" or "28000" } refused
+            ? $"{member} ({host}:{port}) refused the login of user \"{connection.User}\": {refused.MessageText}; check the password that connection.password_env or connection.password_file of the policy gives, and that pg_hba.conf on every member admits {connection.User} from this host"
+            : null;
+
     internal static string OneLine(Exception e) => (e is PostgresException pe ? pe.MessageText : e.Message).Split('\n')[0].Trim();
 }

@@ -5,7 +5,8 @@ using PgBackup.Policies;
 namespace PgBackup.Cluster;
 
 /// <summary>One member's line in the decision: what Patroni and the probe said, and the verdict.</summary>
-public sealed record MemberVerdict(ClusterMember Member, ProbeResult? Probe, bool Chosen, string Verdict);
+/// <param name="LoginRefused">The error, when the member refused the probe's login.</param>
+public sealed record MemberVerdict(ClusterMember Member, ProbeResult? Probe, bool Chosen, string Verdict, string? LoginRefused = null);
 
 public sealed record SourceDecision(ClusterState Cluster, IReadOnlyList<MemberVerdict> Members, IReadOnlyList<string> Notes)
 {
@@ -46,7 +47,7 @@ public sealed class SourceSelector(Policy policy, ILogger log)
                 verdicts.Add(new MemberVerdict(m, null, false, "candidate (" + candidate.Why + ")"));
                 continue;
             }
-            var (probe, error) = m.IsLeader ? leaderProbe : await TryProbeAsync(m, leaderLsn, ct).ConfigureAwait(false);
+            var (probe, error, loginRefused) = m.IsLeader ? leaderProbe : await TryProbeAsync(m, leaderLsn, ct).ConfigureAwait(false);
             var rejection = error ?? (probe is null ? "not probed" : Reject(m, probe));
             if (rejection is null && !chosen)
             {
@@ -55,7 +56,7 @@ public sealed class SourceSelector(Policy policy, ILogger log)
             }
             else
             {
-                verdicts.Add(new MemberVerdict(m, probe, false, rejection ?? "candidate (" + candidate.Why + ")"));
+                verdicts.Add(new MemberVerdict(m, probe, false, rejection ?? "candidate (" + candidate.Why + ")", loginRefused));
             }
         }
         foreach (var p in ranking.PassedOver)
@@ -74,6 +75,8 @@ public sealed class SourceSelector(Policy policy, ILogger log)
     {
         var decision = await DecideAsync(exclude, probeEveryone: false, ct).ConfigureAwait(false);
         if (decision.Chosen is { } c) return (c.Member, decision);
+        if (decision.Members.FirstOrDefault(m => m.LoginRefused is not null) is { LoginRefused: { } refused })
+            throw new LoginRefusedException(refused);
         var why = string.Join("; ", decision.Members.Select(m => $"{m.Member.Name}: {m.Verdict}").Concat(decision.Notes));
         throw new SourceUnavailableException($"no member of cluster '{policy.Cluster}' qualifies as a source ({why}); run `pgbackup cluster` for details");
     }
@@ -88,17 +91,17 @@ public sealed class SourceSelector(Policy policy, ILogger log)
         return null;
     }
 
-    private async Task<(ProbeResult? Result, string? Error)> TryProbeAsync(ClusterMember m, string? leaderLsn, CancellationToken ct)
+    private async Task<(ProbeResult? Result, string? Error, string? LoginRefused)> TryProbeAsync(ClusterMember m, string? leaderLsn, CancellationToken ct)
     {
-        if (m.Host is null || m.Port is null) return (null, "Patroni reports no host/port");
+        if (m.Host is null || m.Port is null) return (null, "Patroni reports no host/port", null);
         try
         {
-            return (await _probe.ProbeAsync(m.Host, m.Port.Value, leaderLsn, ct).ConfigureAwait(false), null);
+            return (await _probe.ProbeAsync(m.Host, m.Port.Value, leaderLsn, ct).ConfigureAwait(false), null, null);
         }
         catch (SourceUnavailableException e)
         {
             log.LogWarning("Probe of {Member} failed: {Reason}", m.Name, e.Message);
-            return (null, "probe failed: " + MemberProbe.OneLine(e.InnerException ?? e));
+            return (null, "probe failed: " + MemberProbe.OneLine(e.InnerException ?? e), _probe.LoginRefusal(e, m.Name, m.Host, m.Port.Value));
         }
     }
 }

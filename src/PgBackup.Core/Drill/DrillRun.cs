@@ -51,7 +51,14 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<BackupProgres
         var checks = new List<DrillCheck>();
         var scratch = options.Scratch is { } dir ? Path.GetFullPath(dir) : Directory.CreateTempSubdirectory("pgbackup-drill-").FullName;
         RestoreTarget.RequireEmpty(scratch);
-        Directory.CreateDirectory(scratch);
+        try
+        {
+            Directory.CreateDirectory(scratch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot create the scratch directory {scratch} ({e.Message}); give --scratch an empty or new directory this user can write");
+        }
         var port = FreePort();
         RestorePlan? plan = null;
         RestoreResult? restored = null;

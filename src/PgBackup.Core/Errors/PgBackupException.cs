@@ -29,12 +29,27 @@ public sealed class UsageException(string message, Exception? inner = null)
     : PgBackupException(ErrorClass.Usage, message, inner);
 
 /// <summary>No cluster member can serve: Patroni unreachable, no replica qualifies. Exit code 3.</summary>
-public sealed class SourceUnavailableException(string message, Exception? inner = null)
+public class SourceUnavailableException(string message, Exception? inner = null)
     : PgBackupException(ErrorClass.SourceUnavailable, message, inner);
+
+/// <summary>
+/// The members refuse our login (password, pg_hba.conf, role). Exit code 3, but not worth waiting
+/// out like a failover: it is configuration, and stays wrong until someone fixes it.
+/// </summary>
+public sealed class LoginRefusedException(string message, Exception? inner = null)
+    : SourceUnavailableException(message, inner);
 
 /// <summary>The repository cannot be reached or is inconsistent. Exit code 4.</summary>
 public class RepositoryException(string message, Exception? inner = null)
     : PgBackupException(ErrorClass.RepositoryUnavailable, message, inner);
+
+/// <summary>
+/// The repository is not this policy's: another encryption key (or none), another database system,
+/// another PostgreSQL major, another format. Exit code 4. Retrying cannot fix it, so loops that
+/// retry transient failures (the WAL archiver, serve's archiver supervisor) stop at once on it.
+/// </summary>
+public sealed class RepositoryMismatchException(string message, Exception? inner = null)
+    : RepositoryException(message, inner);
 
 /// <summary>A backup, archive or restore operation failed part-way. Exit code 5.</summary>
 public sealed class OperationFailedException(string message, Exception? inner = null)

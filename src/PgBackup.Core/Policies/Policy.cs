@@ -61,7 +61,8 @@ public sealed record SourceRules(long MaxLagBytes, bool AllowLeader);
 public enum CompressionSite { Client, Server }
 
 /// <param name="ServerWorkers">zstd worker threads on the source when compressing there.</param>
-public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries);
+/// <param name="RetryWait">With retries: how long to wait, in all, for a member to qualify as the source (e.g. during a failover).</param>
+public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait);
 
 public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
 

@@ -23,7 +23,7 @@ public static partial class PolicyLoader
 
     public static Policy Parse(string file, string yaml)
     {
-        var root = PolicyNode.Root(file, new StringReader(yaml));
+        var root = PolicyNode.Root(file, yaml);
         var cluster = root.RequiredString("cluster");
         if (!ClusterName().IsMatch(cluster))
             throw root.Error("cluster", $"'{cluster}' must be 1-63 letters, digits, '-' or '_' (it names repository folders and slots)");
@@ -46,8 +46,11 @@ public static partial class PolicyLoader
     /// <summary>Server-side zstd (native, on the replica) measured faster end to end: docs/benchmarks.md.</summary>
     public const CompressionSite DefaultCompressionSite = CompressionSite.Server;
 
+    /// <summary>Long enough for Patroni to elect a new leader and a replica to follow it (ttl 30 s by default).</summary>
+    public static readonly TimeSpan DefaultRetryWait = TimeSpan.FromSeconds(60);
+
     private static PolicyNode Required(PolicyNode parent, string key) =>
-        parent.Mapping(key) ?? throw parent.Error(key, "required section is missing; see policies/example.yaml");
+        parent.Mapping(key) ?? throw parent.Missing(key, "required section is missing; see policies/example.yaml");
 
     private static PatroniSettings ReadPatroni(PolicyNode n)
     {
@@ -80,7 +83,7 @@ public static partial class PolicyLoader
 
     private static RepositorySettings ReadRepository(PolicyNode n)
     {
-        var kind = n.OneOf("type", "s3", "local") ?? throw n.Error("type", "required: s3 or local");
+        var kind = n.OneOf("type", "s3", "local") ?? throw n.Missing("type", "required: s3 or local");
         var level = n.Int("compression_level", 1, 19) ?? 3;
         var key = ReadEncryptionKey(n);
         RepositorySettings settings;
@@ -91,7 +94,7 @@ public static partial class PolicyLoader
         }
         else
         {
-            var s3 = n.Mapping("s3") ?? throw n.Error("s3", "type s3 needs an s3: section with at least bucket");
+            var s3 = n.Mapping("s3") ?? throw n.Missing("s3", "type s3 needs an s3: section with at least bucket");
             settings = new RepositorySettings(RepositoryKind.S3, null, ReadS3(s3), level, key);
         }
         n.RejectUnknownKeys();
@@ -143,14 +146,17 @@ public static partial class PolicyLoader
 
     private static BackupSettings ReadBackup(PolicyNode? n)
     {
-        if (n is null) return new BackupSettings(DefaultCompressionSite, 2, 0);
+        if (n is null) return new BackupSettings(DefaultCompressionSite, 2, 0, DefaultRetryWait);
         var site = n.OneOf("compression", "client", "server") switch
         {
             "client" => CompressionSite.Client,
             "server" => CompressionSite.Server,
             _ => DefaultCompressionSite,
         };
-        var settings = new BackupSettings(site, n.Int("server_workers", 1, 64) ?? 2, n.Int("retries", 0, 10) ?? 0);
+        var retryWait = n.Duration("retry_wait") ?? DefaultRetryWait;
+        if (retryWait > TimeSpan.FromHours(1))
+            throw n.Error("retry_wait", $"'{n.String("retry_wait")}' is longer than 1h; a failover that takes longer needs a person, not a retry");
+        var settings = new BackupSettings(site, n.Int("server_workers", 1, 64) ?? 2, n.Int("retries", 0, 10) ?? 0, retryWait);
         n.RejectUnknownKeys();
         return settings;
     }

@@ -24,19 +24,36 @@ internal sealed class PolicyNode
         _path = path;
     }
 
-    public static PolicyNode Root(string file, TextReader text)
+    public static PolicyNode Root(string file, string yaml)
     {
+        var parser = new Parser(new StringReader(yaml));
         var stream = new YamlStream();
         try
         {
-            stream.Load(text);
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
-            throw new UsageException($"{file}:{e.Start.Line}: not valid YAML: {FirstLine(e.Message)}");
+            var line = Math.Max(1, e.Start.Line);
+            // YamlDotNet places a tab error at the start of the enclosing mapping; the tab itself is what to fix.
+            if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && TabIndentedLine(yaml, line) is { } tab)
+                throw new UsageException($"{file}:{tab}: a tab in the indentation; YAML indents with spaces only");
+            if (e.Message.StartsWith("Duplicate key ", StringComparison.Ordinal))
+                throw new UsageException($"{file}:{line}: '{FirstLine(e.Message)["Duplicate key ".Length..]}' appears twice in the same section; keep one");
+            throw new UsageException($"{file}:{line}: not valid YAML: {FirstLine(e.Message)}");
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode map)
-            throw new UsageException($"{file}:1: a policy must be a YAML mapping (key: value lines); see policies/example.yaml");
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's parser fails this way, without a position, on some flow collections left open.
+            throw new UsageException($"{file}:{Math.Max(1, parser.Current?.Start.Line ?? 1)}: not valid YAML: a [list] or {{mapping}} that is not closed, or text after it that does not belong there");
+        }
+        if (stream.Documents.Count == 0)
+            throw new UsageException($"{file}:1: the policy file is empty; see policies/example.yaml for what goes in it");
+        if (stream.Documents.Count > 1)
+            throw new UsageException($"{file}:{stream.Documents[1].RootNode.Start.Line}: a second YAML document (after ---); a policy file holds one cluster's policy, put another cluster in its own file");
+        var root = stream.Documents[0].RootNode;
+        if (root is not YamlMappingNode map)
+            throw new UsageException($"{file}:{root.Start.Line}: a policy must be a YAML mapping (key: value lines), not {Describe(root)}; see policies/example.yaml");
         return new PolicyNode(map, file, "");
     }
 
@@ -55,7 +72,21 @@ internal sealed class PolicyNode
     }
 
     public string RequiredString(string key) =>
-        String(key) ?? throw Error(key, "required; see policies/example.yaml");
+        String(key) ?? throw Missing(key, "required; see policies/example.yaml");
+
+    /// <summary>
+    /// The error for a required key that is absent. If an unknown key of this mapping looks like
+    /// it, the typo is the real problem: "bukket" is reported, not a missing "bucket".
+    /// </summary>
+    public UsageException Missing(string key, string problem)
+    {
+        foreach (var (k, _) in _map.Children)
+        {
+            if (k is YamlScalarNode { Value: { } name } && !_read.Contains(name) && KeySuggestion.IsClose(name, key))
+                return UnknownKey(k, name, key);
+        }
+        return Error(key, problem);
+    }
 
     public int? Int(string key, int min, int max)
     {
@@ -178,9 +209,13 @@ internal sealed class PolicyNode
         {
             var name = (k as YamlScalarNode)?.Value ?? "?";
             if (!_read.Contains(name))
-                throw new UsageException($"{_file}:{k.Start.Line}: {Qualify(name)}: unknown key; see policies/example.yaml for every key");
+                throw UnknownKey(k, name, KeySuggestion.Closest(name, _read));
         }
     }
+
+    private UsageException UnknownKey(YamlNode key, string name, string? meant) =>
+        new($"{_file}:{key.Start.Line}: {Qualify(name)}: unknown key; " +
+            (meant is null ? "see policies/example.yaml for every key" : $"did you mean '{meant}'? (every key is in policies/example.yaml)"));
 
     private YamlNode? Get(string key)
     {
@@ -194,4 +229,23 @@ internal sealed class PolicyNode
     private string Qualify(string key) => _path.Length == 0 ? key : _path + "." + key;
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlSequenceNode => "a list",
+        YamlScalarNode { Value: { Length: > 0 } } => "a single value",
+        _ => "an empty document",
+    };
+
+    /// <summary>The first line at or after <paramref name="from"/> whose indentation holds a tab.</summary>
+    private static int? TabIndentedLine(string yaml, long from)
+    {
+        var lines = yaml.Split('\n');
+        for (var i = (int)from - 1; i < lines.Length; i++)
+        {
+            if (lines[i].TakeWhile(char.IsWhiteSpace).Contains('\t'))
+                return i + 1;
+        }
+        return null;
+    }
 }

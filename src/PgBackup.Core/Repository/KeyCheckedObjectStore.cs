@@ -86,6 +86,6 @@ internal sealed class KeyCheckedObjectStore(IObjectStore inner, RepositoryLayout
         // Shared by concurrent callers, so no one caller's cancellation may end it.
         var descriptor = await RepositoryDescriptor.ReadAsync(inner, layout, CancellationToken.None).ConfigureAwait(false);
         if (descriptor is not null && RepositoryDescriptor.KeyMismatch(descriptor.KeyCheck, codec.Key?.KeyCheck) is { } problem)
-            throw new RepositoryException($"'{layout.Descriptor}' in {inner.Describe}: {problem}");
+            throw new RepositoryMismatchException($"'{layout.Descriptor}' in {inner.Describe}: {problem}");
     }
 }

@@ -60,7 +60,7 @@ public sealed record RepositoryDescriptor
             throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} is not valid ({e.Message}): restore it from a copy or point the policy at the right repository", e);
         }
         if (found is null || found.FormatVersion != CurrentFormatVersion)
-            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} has repository format {found?.FormatVersion.ToString() ?? "null"}, this pgbackup reads format {CurrentFormatVersion}: use a pgbackup version that matches the repository");
+            throw new RepositoryMismatchException($"'{layout.Descriptor}' in {store.Describe} has repository format {found?.FormatVersion.ToString() ?? "null"}, this pgbackup reads format {CurrentFormatVersion}: use a pgbackup version that matches the repository");
         return found;
     }
 
@@ -76,11 +76,11 @@ public sealed record RepositoryDescriptor
             return expected;
         }
         if (found.SystemIdentifier != expected.SystemIdentifier)
-            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} belongs to database system {found.SystemIdentifier}, but cluster '{layout.Cluster}' is system {expected.SystemIdentifier}: use another cluster name or repository for a new cluster");
+            throw new RepositoryMismatchException($"'{layout.Descriptor}' in {store.Describe} belongs to database system {found.SystemIdentifier}, but cluster '{layout.Cluster}' is system {expected.SystemIdentifier}: use another cluster name or repository for a new cluster");
         if (found.PgMajor != expected.PgMajor)
-            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} holds PostgreSQL {found.PgMajor} backups, but the cluster runs PostgreSQL {expected.PgMajor}: after a major upgrade, start a new repository or cluster name");
+            throw new RepositoryMismatchException($"'{layout.Descriptor}' in {store.Describe} holds PostgreSQL {found.PgMajor} backups, but the cluster runs PostgreSQL {expected.PgMajor}: after a major upgrade, start a new repository or cluster name");
         if (KeyMismatch(found.KeyCheck, expected.KeyCheck) is { } problem)
-            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe}: {problem}");
+            throw new RepositoryMismatchException($"'{layout.Descriptor}' in {store.Describe}: {problem}");
         return found;
     }
 

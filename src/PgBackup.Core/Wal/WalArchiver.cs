@@ -59,8 +59,9 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             {
                 break;
             }
-            catch (UsageException)
+            catch (PgBackupException e) when (e is UsageException or RepositoryMismatchException)
             {
+                // Configuration, not a passing failure: retrying would only repeat it forever.
                 throw;
             }
             catch (Exception e) when (e is PgBackupException or IOException)

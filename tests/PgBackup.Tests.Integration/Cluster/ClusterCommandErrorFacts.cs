@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using PgBackup.Tests.Integration.Sandbox;
 
 namespace PgBackup.Tests.Integration.Cluster;
@@ -13,7 +11,7 @@ public sealed class ClusterCommandErrorFacts
     [Fact]
     public async Task Patroni_urls_on_closed_ports_exit_3_with_one_error_line_and_no_stack_trace()
     {
-        var urls = new[] { ClosedPort(), ClosedPort() }.Select(p => $"http://127.0.0.1:{p}").ToList();
+        var urls = new[] { LoopbackPort.Closed(), LoopbackPort.Closed() }.Select(p => $"http://127.0.0.1:{p}").ToList();
         using var policy = PolicyFile.Create(urls, "pgbackup", "irrelevant-password");
 
         var run = await PgBackupCli.RunAsync("cluster", "--policy", policy.Path);
@@ -37,6 +35,67 @@ public sealed class ClusterCommandErrorFacts
         Assert.StartsWith($"error: {policy.Path}:{line}: connection.conect_timeout: unknown key", OneErrorLine(run));
     }
 
+    [Theory]
+    [InlineData("cluster: [main\npatroni: x\n", 1, "not valid YAML")]
+    [InlineData("cluster: main\npatroni:\n\turls: [x]\n", 3, "a tab in the indentation")]
+    [InlineData("cluster: main\ncluster: other\n", 2, "'cluster' appears twice")]
+    [InlineData("- cluster: main\n", 1, "not a list")]
+    [InlineData("", 1, "the policy file is empty")]
+    public async Task Malformed_yaml_exits_2_with_one_line_naming_file_and_line(string yaml, int line, string problem)
+    {
+        var directory = Directory.CreateTempSubdirectory("pgbackup-malformed-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "policy.yaml");
+            await File.WriteAllTextAsync(path, yaml);
+
+            var run = await PgBackupCli.RunAsync("list", "--policy", path);
+
+            Assert.Equal(2, run.ExitCode);
+            var error = OneErrorLine(run);
+            Assert.StartsWith($"error: {path}:{line}: ", error);
+            Assert.Contains(problem, error);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_misspelt_required_key_is_named_with_the_key_it_meant()
+    {
+        using var policy = PolicyFile.Create(["http://127.0.0.1:1"], "pgbackup", "pw");
+        File.WriteAllText(policy.Path, File.ReadAllText(policy.Path).Replace("  user: pgbackup", "  usr: pgbackup"));
+
+        var run = await PgBackupCli.RunAsync("cluster", "--policy", policy.Path);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Matches($"^error: {System.Text.RegularExpressions.Regex.Escape(policy.Path)}:\\d+: connection\\.usr: unknown key; did you mean 'user'\\?", OneErrorLine(run));
+    }
+
+    [Theory]
+    [InlineData("restore", "--timeline", "abc", "--timeline 'abc' is not a timeline number")]
+    [InlineData("check", "--max-lag", "-5", "--max-lag '-5' is not a number of seconds from 1 to")]
+    public async Task A_bad_option_value_exits_2_with_one_line_in_words(string verb, string option, string value, string expected)
+    {
+        var run = await PgBackupCli.RunAsync(verb, "--policy", "/nonexistent.yaml", option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: " + expected, OneErrorLine(run));
+    }
+
+    [Fact]
+    public async Task A_drill_scratch_directory_that_cannot_be_created_exits_2_with_one_line()
+    {
+        using var policy = PolicyFile.Create(["http://127.0.0.1:1"], "pgbackup", "pw");
+
+        var run = await PgBackupCli.RunAsync("drill", "--policy", policy.Path, "--scratch", "/proc/pgbackup-scratch");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: cannot create the scratch directory /proc/pgbackup-scratch", OneErrorLine(run));
+    }
+
     [Fact]
     public async Task A_missing_policy_option_exits_2_with_one_error_line()
     {
@@ -53,15 +112,5 @@ public sealed class ClusterCommandErrorFacts
         Assert.DoesNotContain("Exception", run.Stderr);
         Assert.DoesNotContain("   at ", run.Stderr);
         return line;
-    }
-
-    /// <summary>A loopback port nothing listens on: bound by us, then released.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -31,6 +31,7 @@ public sealed class PolicyLoaderFacts
         Assert.Equal("Europe/Berlin", p.Schedules.TimeZone);
         Assert.Equal(7, p.Retention.FullCount);
         Assert.Equal("pgbackup_main", p.Archive.SlotName);
+        Assert.Equal(TimeSpan.FromSeconds(60), p.Backup.RetryWait);
     }
 
     [Fact]
@@ -48,7 +49,73 @@ public sealed class PolicyLoaderFacts
     public void A_misspelt_key_is_named_with_its_line()
     {
         var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\nsource:\n  max_lagg: 1MB\n"));
-        Assert.Equal("p.yaml:10: source.max_lagg: unknown key; see policies/example.yaml for every key", e.Message);
+        Assert.Equal("p.yaml:10: source.max_lagg: unknown key; did you mean 'max_lag'? (every key is in policies/example.yaml)", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_key_like_no_known_key_is_named_without_a_guess()
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\nsource:\n  colour: blue\n"));
+        Assert.Equal("p.yaml:10: source.colour: unknown key; see policies/example.yaml for every key", e.Message);
+    }
+
+    [Fact]
+    public void A_misspelt_required_key_is_reported_as_the_typo_not_as_the_missing_key()
+    {
+        var yaml = Minimal.Replace("  type: local\n  path: /var/backups/pg", "  type: s3\n  s3:\n    bukket: pg\n");
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", yaml));
+        Assert.Equal("p.yaml:9: repository.s3.bukket: unknown key; did you mean 'bucket'? (every key is in policies/example.yaml)", e.Message);
+    }
+
+    [Fact]
+    public void A_misspelt_required_section_is_reported_as_the_typo()
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal.Replace("repository:", "repositry:")));
+        Assert.StartsWith("p.yaml:6: repositry: unknown key; did you mean 'repository'?", e.Message);
+    }
+
+    [Theory]
+    [InlineData("", "p.yaml:1: the policy file is empty")]
+    [InlineData("# nothing but a comment\n", "p.yaml:1: the policy file is empty")]
+    [InlineData("- cluster: main\n- patroni: x\n", "p.yaml:1: a policy must be a YAML mapping (key: value lines), not a list")]
+    [InlineData("just words\n", "p.yaml:1: a policy must be a YAML mapping (key: value lines), not a single value")]
+    [InlineData("cluster: main\npatroni:\n  - urls: x\n", "p.yaml:2: patroni: expected a mapping")]
+    [InlineData("cluster: main\npatroni:\n\turls: [x]\n", "p.yaml:3: a tab in the indentation; YAML indents with spaces only")]
+    [InlineData("cluster: main\ncluster: other\n", "p.yaml:2: 'cluster' appears twice in the same section")]
+    [InlineData("cluster: [main\npatroni: x\n", "p.yaml:1: not valid YAML: a [list] or {mapping} that is not closed")]
+    [InlineData("cluster: \"main\n", "p.yaml:1: not valid YAML: While scanning a quoted scalar")]
+    [InlineData("cluster: main\n  patroni: x\n", "p.yaml:2: not valid YAML")]
+    [InlineData("cluster: *nowhere\n", "p.yaml:1: not valid YAML")]
+    [InlineData("cluster: a\n---\ncluster: b\n", "p.yaml:3: a second YAML document (after ---)")]
+    public void Every_malformed_shape_is_a_usage_error_at_its_line(string yaml, string expected)
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", yaml));
+        Assert.StartsWith(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_duplicate_section_is_reported_at_its_second_occurrence()
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\nconnection:\n  user: other\n"));
+        Assert.StartsWith("p.yaml:9: 'connection' appears twice", e.Message);
+    }
+
+    [Fact]
+    public void Retry_wait_defaults_to_a_minute_and_reads_a_duration()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(60), PolicyLoader.Parse("p.yaml", Minimal).Backup.RetryWait);
+        Assert.Equal(TimeSpan.FromMinutes(2), PolicyLoader.Parse("p.yaml", Minimal + "\nbackup:\n  retry_wait: 2min\n").Backup.RetryWait);
+    }
+
+    [Theory]
+    [InlineData("60", "is not a duration")]
+    [InlineData("2h", "is longer than 1h")]
+    [InlineData("-5s", "is not a duration")]
+    public void A_bad_retry_wait_is_named(string value, string expected)
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + $"\nbackup:\n  retry_wait: {value}\n"));
+        Assert.StartsWith("p.yaml:10: backup.retry_wait: ", e.Message);
+        Assert.Contains(expected, e.Message);
     }
 
     [Fact]

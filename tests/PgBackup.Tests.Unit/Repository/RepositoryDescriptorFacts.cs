@@ -41,7 +41,7 @@ public sealed class RepositoryDescriptorFacts : IDisposable
     {
         await RepositoryDescriptor.OpenOrCreateAsync(_store, _layout, Ours);
 
-        var e = await Assert.ThrowsAsync<RepositoryException>(() => RepositoryDescriptor.OpenOrCreateAsync(_store, _layout, Ours with { SystemIdentifier = "7399999999999999999" }));
+        var e = await Assert.ThrowsAsync<RepositoryMismatchException>(() => RepositoryDescriptor.OpenOrCreateAsync(_store, _layout, Ours with { SystemIdentifier = "7399999999999999999" }));
 
         Assert.Contains("7312345678901234567", e.Message);
         Assert.Contains("7399999999999999999", e.Message);
@@ -52,7 +52,7 @@ public sealed class RepositoryDescriptorFacts : IDisposable
     {
         await _store.PutAsync(_layout.Descriptor, """{"formatVersion": 2, "systemIdentifier": "1", "pgMajor": 15, "chunkSize": 1, "createdAt": "2026-01-01T00:00:00Z"}"""u8.ToArray());
 
-        var e = await Assert.ThrowsAsync<RepositoryException>(() => RepositoryDescriptor.ReadAsync(_store, _layout));
+        var e = await Assert.ThrowsAsync<RepositoryMismatchException>(() => RepositoryDescriptor.ReadAsync(_store, _layout));
 
         Assert.Contains("format 2", e.Message);
     }

@@ -38,20 +38,4 @@ public sealed class AccessRuleFacts
         Assert.Equal(AccessDecision.Challenge, AccessRule.Decide(Token, IPAddress.Loopback, Basic(Token + ":x")));
         Assert.Equal(AccessDecision.Challenge, AccessRule.Decide(Token, IPAddress.Loopback, "Basic not-base64!"));
     }
-
-    [Theory]
-    [InlineData("http://127.0.0.1:8080", true)]
-    [InlineData("http://localhost:8080", true)]
-    [InlineData("http://[::1]:8080", true)]
-    [InlineData("http://0.0.0.0:8080", false)]
-    [InlineData("http://*:8080", false)]
-    [InlineData("http://+:8080", false)]
-    [InlineData("http://[::]:8080", false)]
-    [InlineData("http://10.0.0.5:8080", false)]
-    [InlineData("http://backup.internal:8080", false)]
-    public void Only_loopback_addresses_count_as_a_loopback_bind(string url, bool loopback)
-    {
-        Assert.Equal(loopback, AccessRule.IsLoopbackOnly([url]));
-        Assert.False(AccessRule.IsLoopbackOnly(["http://127.0.0.1:1", "http://0.0.0.0:2"]));
-    }
 }

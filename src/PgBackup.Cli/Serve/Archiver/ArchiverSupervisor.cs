@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PgBackup.Cli.Serve.Policies;
+using PgBackup.Errors;
 using PgBackup.Policies;
 
 namespace PgBackup.Cli.Serve.Archiver;
@@ -8,7 +9,9 @@ namespace PgBackup.Cli.Serve.Archiver;
 /// <summary>
 /// Runs one archiver per valid policy for as long as `serve` runs: started when a policy appears,
 /// restarted with the new settings when it changes, stopped when it goes away or breaks, and
-/// restarted after a crash with back-off. Idle when no <see cref="IClusterArchiver"/> is registered.
+/// restarted after a crash with back-off, except after a configuration error (the repository is
+/// not this policy's): that stays in its status until the policy changes. Idle when no
+/// <see cref="IClusterArchiver"/> is registered.
 /// </summary>
 internal sealed class ArchiverSupervisor(PolicyDirectory policies, IEnumerable<IClusterArchiver> archivers, ArchiverStatusBoard board, ILogger<ArchiverSupervisor> log)
     : IHostedService
@@ -77,6 +80,12 @@ internal sealed class ArchiverSupervisor(PolicyDirectory policies, IEnumerable<I
             {
                 return;
             }
+            catch (PgBackupException e) when (e is UsageException or RepositoryMismatchException)
+            {
+                log.LogError("WAL archiver of cluster {Cluster} stopped: {Reason}; it starts again when the policy changes", policy.Cluster, e.Message);
+                status.Report(new ArchiverStatus(ArchiverStatus.ConfigurationError, null, null, null, null, null, e.Message, DateTimeOffset.UtcNow));
+                return;
+            }
             catch (Exception e)
             {
                 reason = e.Message.Split('\n')[0];
@@ -84,7 +93,7 @@ internal sealed class ArchiverSupervisor(PolicyDirectory policies, IEnumerable<I
             }
             var delay = Backoff[Math.Min(attempt, Backoff.Length - 1)];
             log.LogWarning("WAL archiver of cluster {Cluster} stopped ({Reason}); restarting in {Delay}", policy.Cluster, reason, delay);
-            status.Report(new ArchiverStatus("failed", null, null, null, null, null, reason, DateTimeOffset.UtcNow));
+            status.Report(new ArchiverStatus(ArchiverStatus.Failed, null, null, null, null, null, reason, DateTimeOffset.UtcNow));
             try { await Task.Delay(delay, ct); }
             catch (OperationCanceledException) { return; }
         }

@@ -47,8 +47,8 @@ internal static class MetricsEndpoint
                 clusters.Where(c => c.WindowStart is not null).Select(c => Sample.Of(c.WindowStart!.Value.ToUnixTimeMilliseconds() / 1000.0, C(c))))
             .Family("pgbackup_recoverable_window_end_timestamp_seconds", "gauge", "Latest point a restore can reach (Unix seconds).",
                 clusters.Where(c => c.WindowEnd is not null).Select(c => Sample.Of(c.WindowEnd!.Value.ToUnixTimeMilliseconds() / 1000.0, C(c))))
-            .Family("pgbackup_archiver_up", "gauge", "1 while the cluster's WAL archiver reports a state other than failed.",
-                archiving.Select(c => Sample.Of(c.Archiver!.State == "failed" ? 0 : 1, C(c))))
+            .Family("pgbackup_archiver_up", "gauge", "1 while the cluster's WAL archiver runs (0 when it failed or stopped on a configuration error).",
+                archiving.Select(c => Sample.Of(c.Archiver!.IsUp ? 1 : 0, C(c))))
             .Family("pgbackup_archiver_lag_bytes", "gauge", "WAL bytes the source has that the repository does not yet.",
                 archiving.Where(c => c.Archiver!.LagBytes is not null).Select(c => Sample.Of(c.Archiver!.LagBytes!.Value, C(c))))
             .Family("pgbackup_archiver_lag_seconds", "gauge", "Age of the newest WAL in the repository relative to the source.",

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace PgBackup.Cli.Serve.Security;
 
-/// <summary>Applies <see cref="AccessRule"/> to every request except the liveness probe, after forwarded headers set the caller's address.</summary>
+/// <summary>Applies <see cref="AccessRule"/> to every request except the liveness probe, to the caller <see cref="ForwardedClient"/> finds.</summary>
 internal sealed class AccessMiddleware(RequestDelegate next, ServeOptions options)
 {
     private readonly string? _token = options.Token;
@@ -16,7 +16,9 @@ internal sealed class AccessMiddleware(RequestDelegate next, ServeOptions option
             await next(context);
             return;
         }
-        if (AccessRule.Decide(_token, context.Connection.RemoteIpAddress, context.Request.Headers.Authorization) == AccessDecision.Allow)
+        var headers = context.Request.Headers;
+        var caller = ForwardedClient.Resolve(context.Connection.RemoteIpAddress, headers["Forwarded"], headers["X-Forwarded-For"], headers["X-Real-IP"], options.TrustedProxies);
+        if (AccessRule.Decide(_token, caller, headers.Authorization) == AccessDecision.Allow)
         {
             context.Items[AllowedItem] = true;
             await next(context);

@@ -8,7 +8,8 @@ internal enum AccessDecision { Allow, Challenge }
 
 /// <summary>
 /// Who may see the dashboard and the API. Without a token only loopback callers get in, and a
-/// caller that a reverse proxy forwards from elsewhere is not loopback; with a token every caller
+/// caller that a reverse proxy forwards from elsewhere is not loopback (<see cref="ForwardedClient"/>
+/// says who the caller is; null when that cannot be known); with a token every caller
 /// must present it, as a bearer token or as the password of HTTP basic auth (any user name), which
 /// is what a browser can send to the dashboard.
 /// </summary>
@@ -20,15 +21,6 @@ internal static class AccessRule
             return caller is not null && IPAddress.IsLoopback(caller) ? AccessDecision.Allow : AccessDecision.Challenge;
         return PresentedSecret(authorization) is { } presented && FixedTimeEquals(presented, token) ? AccessDecision.Allow : AccessDecision.Challenge;
     }
-
-    /// <summary>True when every URL binds a loopback address; wildcards (0.0.0.0, *, +, [::]) and host names do not.</summary>
-    public static bool IsLoopbackOnly(IEnumerable<string> urls) => urls.All(url =>
-    {
-        var host = url.Split("://", 2) is [_, var rest] ? rest : url;
-        host = host.Split('/')[0];
-        host = host.StartsWith('[') ? host[1..host.IndexOf(']')] : host.Split(':')[0];
-        return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-    });
 
     private static string? PresentedSecret(string? authorization)
     {

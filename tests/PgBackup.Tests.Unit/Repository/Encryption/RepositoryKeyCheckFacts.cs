@@ -32,7 +32,7 @@ public sealed class RepositoryKeyCheckFacts : IDisposable
         await CreateAsync(Key);
         using var repository = Open(OtherKey);
 
-        var e = await Assert.ThrowsAsync<RepositoryException>(() => repository.Wal.PushSegmentAsync(1, "000000010000000000000001", new MemoryStream(Noise(1000))));
+        var e = await Assert.ThrowsAsync<RepositoryMismatchException>(() => repository.Wal.PushSegmentAsync(1, "000000010000000000000001", new MemoryStream(Noise(1000))));
 
         Assert.Equal($"'main/repo.json' in {repository.Store.Describe}: the policy's encryption key is not this repository's key (the key check in repo.json differs): use the key the repository was created with", e.Message);
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "main", "wal")));
@@ -44,7 +44,7 @@ public sealed class RepositoryKeyCheckFacts : IDisposable
         await CreateAsync(Key);
         using var repository = Open(null);
 
-        var e = await Assert.ThrowsAsync<RepositoryException>(async () => await repository.Store.ListAsync(repository.Layout.BackupsPrefix).ToListAsync());
+        var e = await Assert.ThrowsAsync<RepositoryMismatchException>(async () => await repository.Store.ListAsync(repository.Layout.BackupsPrefix).ToListAsync());
 
         Assert.Contains("the repository is encrypted: set repository.encryption_key_env or repository.encryption_key_file", e.Message);
     }
@@ -55,7 +55,7 @@ public sealed class RepositoryKeyCheckFacts : IDisposable
         await CreateAsync(null);
         using var repository = Open(Key);
 
-        var e = await Assert.ThrowsAsync<RepositoryException>(() => repository.Store.HeadAsync("main/anything"));
+        var e = await Assert.ThrowsAsync<RepositoryMismatchException>(() => repository.Store.HeadAsync("main/anything"));
 
         Assert.Contains("the repository is not encrypted, but the policy gives an encryption key", e.Message);
     }
@@ -65,7 +65,7 @@ public sealed class RepositoryKeyCheckFacts : IDisposable
     {
         await CreateAsync(Key);
 
-        var e = await Assert.ThrowsAsync<RepositoryException>(() => RepositoryDescriptor.OpenOrCreateAsync(
+        var e = await Assert.ThrowsAsync<RepositoryMismatchException>(() => RepositoryDescriptor.OpenOrCreateAsync(
             new LocalDirectoryObjectStore(_dir.Path), _layout, Descriptor(OtherKey)));
 
         Assert.Contains("is not this repository's key", e.Message);

@@ -16,7 +16,7 @@ internal static class ServerErrorMessages
             return new OperationFailedException($"{connector.CurrentCommand} on {endpoint} failed: {error.MessageText} (SQLSTATE {error.SqlState})", error);
         var advice = error.SqlState switch
         {
-            "28P01" => $"password authentication failed for user \"{user}\" on {endpoint}; check the password configured for pgbackup",
+            "28P01" => $"password authentication failed for user \"{user}\" on {endpoint}; check the password that connection.password_env or connection.password_file of the policy gives, and the pg_hba.conf line for {user} on every member",
             "28000" when error.MessageText.Contains("pg_hba.conf", StringComparison.Ordinal) =>
                 $"{endpoint} has no pg_hba.conf entry for a replication connection of user \"{user}\" from this host ({error.MessageText}); add a \"host replication {user} <this host>/32 scram-sha-256\" line on every member and reload",
             "42501" => $"user \"{user}\" may not open replication connections on {endpoint} ({error.MessageText}); run ALTER ROLE \"{user}\" REPLICATION on the primary",

@@ -99,7 +99,9 @@ public sealed record EncodedObject(string Key, long StoredSize, string PlainSha2
 }
 
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    // A damaged document is a JsonException (one named error), never a silently different manifest.
+    AllowDuplicateProperties = false, RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(BackupManifest))]
 [JsonSerializable(typeof(BackupLease))]
 internal sealed partial class BackupManifestJson : JsonSerializerContext;

@@ -88,7 +88,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         var key = BackupObjects.Absolute(repository, backup.Id, obj.Key);
         string sha256;
         await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            sha256 = await Repository.Codecs.EncodedObjects.GetDecodedAsync(repository.Store, key, repository.Codec, file, ct).ConfigureAwait(false);
+            sha256 = (await Repository.Codecs.EncodedObjects.GetDecodedAsync(repository.Store, key, repository.Codec, file, ct).ConfigureAwait(false)).PlainSha256;
         if (sha256 != obj.PlainSha256)
             throw new RepositoryException($"'{key}' in {repository.Store.Describe} decodes to content with SHA-256 {sha256}, the manifest expects {obj.PlainSha256}: the object is damaged; verify the repository");
     }

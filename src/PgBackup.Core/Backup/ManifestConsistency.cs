@@ -11,7 +11,24 @@ namespace PgBackup.Backup;
 internal static class ManifestConsistency
 {
     /// <summary>The first inconsistency, or null if there is none.</summary>
-    public static string? FirstProblem(BackupManifest m)
+    public static string? FirstProblem(BackupManifest m) => MissingMember(m) ?? Inconsistency(m);
+
+    /// <summary>
+    /// Records of the manifest are read through their constructors, whose parameters stay optional
+    /// (null members are not written): a member whose name was damaged arrives as null.
+    /// </summary>
+    private static string? MissingMember(BackupManifest m)
+    {
+        if (m.Source is not { Member: not null, Host: not null }) return "source lacks member or host";
+        if (m.Tablespaces.Any(t => t?.Location is null)) return "a tablespace lacks its location";
+        if (m.Files.Any(f => f?.Path is null || f.Chunks is null || f.Chunks.Any(c => c is null))) return "a file lacks its path or chunks";
+        if (m.Archives.Any(a => a?.Name is null || a.Pieces is null || a.Pieces.Any(p => p is null))) return "an archive lacks its name or pieces";
+        if (m.Packs.Any(p => p?.Key is null || p.Sha256 is null)) return "a pack lacks its key or sha256";
+        if (m.Wal.Append(m.PostgresManifest).Any(o => o?.Key is null || o.PlainSha256 is null)) return "a WAL object or PostgreSQL's manifest lacks its key or plainSha256";
+        return null;
+    }
+
+    private static string? Inconsistency(BackupManifest m)
     {
         if (!Lsn.TryParse(m.StartLsn, out var start)) return $"startLsn '{m.StartLsn}' is not an LSN";
         if (!Lsn.TryParse(m.EndLsn, out var end)) return $"endLsn '{m.EndLsn}' is not an LSN";

@@ -70,6 +70,6 @@ public static class DrillReports
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    AllowDuplicateProperties = false, RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
+    AllowDuplicateProperties = false, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(DrillReport))]
 internal sealed partial class DrillReportJson : JsonSerializerContext;

@@ -106,6 +106,6 @@ public sealed record RepositoryDescriptor
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
-    AllowDuplicateProperties = false, RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
+    AllowDuplicateProperties = false, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(RepositoryDescriptor))]
 internal sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -5,8 +5,9 @@ using ZstdSharp;
 namespace PgBackup.Repository.Codecs;
 
 /// <summary>
-/// Stored bytes in, plain bytes out — the reverse of <see cref="EncodingStream"/>: hashes the plain
-/// content on the way and, at its end, checks it against the object's <see cref="ChecksumTrailer"/>.
+/// Stored bytes in, plain bytes out — the reverse of <see cref="EncodingStream"/>: hashes the zstd
+/// frames and the plain content on the way and, at the end, checks both against the object's
+/// <see cref="ChecksumTrailer"/>.
 /// A mismatch is an <see cref="InvalidDataException"/> from the read that reaches the end, so a
 /// consumer that reads to the end never takes damaged content for good. Leaves the source open.
 /// </summary>
@@ -67,19 +68,29 @@ internal sealed class DecodingStream : ForwardReadStream
     {
         if (ChecksumTrailer.Read(_tail.Tail) is not { } recorded)
             return TrailerState.Absent;
-        var actual = _hash.GetCurrentHash();
-        return actual.AsSpan().SequenceEqual(recorded)
+        var frames = _tail.FramesSha256;
+        if (!frames.AsSpan().SequenceEqual(recorded.Frames))
+            throw new InvalidDataException($"its zstd frames have SHA-256 {Convert.ToHexStringLower(frames)}, its checksum trailer records {Convert.ToHexStringLower(recorded.Frames)}");
+        var plain = _hash.GetCurrentHash();
+        return plain.AsSpan().SequenceEqual(recorded.Plain)
             ? TrailerState.Verified
-            : throw new InvalidDataException($"content has SHA-256 {Convert.ToHexStringLower(actual)}, its checksum trailer records {Convert.ToHexStringLower(recorded)}");
+            : throw new InvalidDataException($"content has SHA-256 {Convert.ToHexStringLower(plain)}, its checksum trailer records {Convert.ToHexStringLower(recorded.Plain)}");
     }
 
-    /// <summary>Passes the stored bytes through and keeps the last <see cref="ChecksumTrailer.Length"/> of them.</summary>
+    /// <summary>
+    /// Passes the stored bytes through, keeps the last <see cref="ChecksumTrailer.Length"/> of them
+    /// (where a trailer would be) and hashes everything before those.
+    /// </summary>
     private sealed class TailStream(Stream inner, bool ownsInner) : ForwardReadStream
     {
         private readonly byte[] _tail = new byte[ChecksumTrailer.Length];
+        private readonly IncrementalHash _frames = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private int _filled;
 
         public ReadOnlySpan<byte> Tail => _tail.AsSpan(0, _filled);
+
+        /// <summary>SHA-256 of every byte read except the <see cref="Tail"/>.</summary>
+        public byte[] FramesSha256 => _frames.GetCurrentHash();
 
         public override int Read(Span<byte> buffer)
         {
@@ -97,22 +108,31 @@ internal sealed class DecodingStream : ForwardReadStream
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing && ownsInner) inner.Dispose();
+            if (disposing)
+            {
+                if (ownsInner) inner.Dispose();
+                _frames.Dispose();
+            }
             base.Dispose(disposing);
         }
 
+        /// <summary>Appends <paramref name="read"/> to the tail; what leaves the tail at its front is hashed.</summary>
         private void Keep(ReadOnlySpan<byte> read)
         {
             if (read.Length >= _tail.Length)
             {
+                _frames.AppendData(_tail, 0, _filled);
+                _frames.AppendData(read[..^_tail.Length]);
                 read[^_tail.Length..].CopyTo(_tail);
                 _filled = _tail.Length;
                 return;
             }
-            var kept = Math.Min(_filled, _tail.Length - read.Length);
-            _tail.AsSpan(_filled - kept, kept).CopyTo(_tail);
-            read.CopyTo(_tail.AsSpan(kept));
-            _filled = kept + read.Length;
+            var leaving = Math.Max(0, _filled + read.Length - _tail.Length);
+            _frames.AppendData(_tail, 0, leaving);
+            _tail.AsSpan(leaving, _filled - leaving).CopyTo(_tail);
+            _filled -= leaving;
+            read.CopyTo(_tail.AsSpan(_filled));
+            _filled += read.Length;
         }
     }
 }

@@ -4,7 +4,7 @@ namespace PgBackup.Repository.Codecs;
 
 /// <summary>
 /// Plain bytes in, stored bytes out: a zstd frame, then the <see cref="ChecksumTrailer"/> with the
-/// SHA-256 of everything written, then — when the repository has a key — encryption around both.
+/// SHA-256 of everything written and of the frame, then — when the repository has a key — encryption around both.
 /// Disposing ends the frame, appends the trailer and only then seals the final encrypted block,
 /// in that order; the sink is left open.
 /// </summary>
@@ -12,17 +12,19 @@ internal sealed class EncodingStream : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Stream _compressor;
+    private readonly HashingStream _framesHash;
     private readonly Stream _frames;
     private readonly Stream? _encryption;
     private bool _ended;
     private string? _plainSha256;
 
-    /// <param name="compressor">Writes the zstd frame into <paramref name="frames"/>.</param>
+    /// <param name="compressor">Makes the zstd compressor that writes into the stream it is given.</param>
     /// <param name="frames">Where zstd frames go: the sink itself, or <paramref name="encryption"/>.</param>
     /// <param name="encryption">The encryption stage to end last; null for an unencrypted repository.</param>
-    internal EncodingStream(Stream compressor, Stream frames, Stream? encryption)
+    internal EncodingStream(Func<Stream, Stream> compressor, Stream frames, Stream? encryption)
     {
-        _compressor = compressor;
+        _framesHash = new HashingStream(frames);
+        _compressor = compressor(_framesHash);
         _frames = frames;
         _encryption = encryption;
     }
@@ -74,6 +76,7 @@ internal sealed class EncodingStream : Stream
             {
                 if (_encryption is not null) await _encryption.DisposeAsync().ConfigureAwait(false);
                 _hash.Dispose();
+                await _framesHash.DisposeAsync().ConfigureAwait(false);
             }
         }
         GC.SuppressFinalize(this);
@@ -93,6 +96,7 @@ internal sealed class EncodingStream : Stream
             {
                 _encryption?.Dispose();
                 _hash.Dispose();
+                _framesHash.Dispose();
             }
         }
         base.Dispose(disposing);
@@ -102,6 +106,6 @@ internal sealed class EncodingStream : Stream
     {
         var sha256 = _hash.GetCurrentHash();
         _plainSha256 = Convert.ToHexStringLower(sha256);
-        return ChecksumTrailer.Create(sha256);
+        return ChecksumTrailer.Create(sha256, Convert.FromHexString(_framesHash.Sha256));
     }
 }

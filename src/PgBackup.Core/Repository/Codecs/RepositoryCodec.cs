@@ -39,9 +39,9 @@ public sealed class RepositoryCodec
     internal EncodingStream Encode(Stream storedSink)
     {
         if (Key is null)
-            return new EncodingStream(Compress(storedSink), storedSink, encryption: null);
+            return new EncodingStream(Compress, storedSink, encryption: null);
         var encrypting = new EncryptingStream(storedSink, Key);
-        return new EncodingStream(Compress(encrypting), encrypting, encrypting);
+        return new EncodingStream(Compress, encrypting, encrypting);
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using PgBackup.Backup;
 using PgBackup.Cli.Hosting;
 using PgBackup.Errors;
 using PgBackup.Policies;
@@ -8,8 +7,9 @@ using PgBackup.Verify;
 namespace PgBackup.Cli.Commands;
 
 /// <summary>
-/// `pgbackup verify`: re-reads a backup (default the newest; an id; or --all) and the archived WAL
-/// its window needs. Every fault is printed on stdout; any fault exits 4 with one summarising line.
+/// `pgbackup verify`: checks the repository's own objects, then re-reads a backup (default the
+/// newest; an id; or --all) and the archived WAL its window needs (<see cref="VerifyRun"/>). Every
+/// fault is printed on stdout; any fault exits 4 with one summarising line.
 /// </summary>
 internal static class VerifyCommand
 {

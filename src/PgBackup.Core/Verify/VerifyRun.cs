@@ -6,6 +6,7 @@ namespace PgBackup.Verify;
 /// <summary>What one `verify` found: the repository's own objects, then each backup verified.</summary>
 public sealed record VerifyOutcome(RepositoryReport Repository, IReadOnlyList<VerifyReport> Backups)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<VerifyFault> Faults => [.. Repository.Faults, .. Backups.SelectMany(b => b.Faults)];
 }
 

@@ -65,9 +65,9 @@ public sealed class VerifiedRepository : IAsyncLifetime
     /// <summary>`pgbackup ARGS --policy` on the frozen copy.</summary>
     public Task<CliResult> RunFrozenAsync(params string[] args) => PgBackupCli.RunAsync([.. args, "--policy", Frozen.Path], TimeSpan.FromMinutes(3));
 
-    /// <summary>The archiver's partial segment in the frozen copy.</summary>
+    /// <summary>The archiver's newest partial segment in the frozen copy (older timelines may keep the one they ended with).</summary>
     public string FrozenPartial() =>
-        Directory.GetFiles(Path.Combine(FrozenClusterRoot, "wal"), "*.partial.zst", SearchOption.AllDirectories).Single();
+        Directory.GetFiles(Path.Combine(FrozenClusterRoot, "wal"), "*.partial.zst", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Last();
 
     private async Task WaitForPartialAsync()
     {

@@ -66,7 +66,8 @@ public sealed class VerifyFacts(VerifiedRepository verified) : IClassFixture<Ver
         var result = await verified.RunFrozenAsync("verify", "--all");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"repository: repo\.json, 2 manifest\(s\), 0 lease\(s\), 0 drill report\(s\), 1 partial segment\(s\), [1-9]\d* history file\(s\);.*: ok", result.Stdout);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(result.Stdout,
+            @"repository: repo\.json, 2 manifest\(s\), 0 lease\(s\), 0 drill report\(s\), [1-9]\d* partial segment\(s\), [1-9]\d* history file\(s\);.*: ok"), result.ToString());
         Assert.DoesNotContain("unchecked", result.Stdout);
     }
 

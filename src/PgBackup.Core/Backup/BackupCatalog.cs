@@ -58,16 +58,23 @@ public static class BackupCatalog
             ?? throw new UsageException($"no complete backup '{idOrLatest}' in {repository.Describe}; `pgbackup list` shows the ids");
     }
 
-    public static async Task<BackupManifest> ReadManifestAsync(BackupRepository repository, string id, CancellationToken ct)
+    /// <exception cref="RepositoryException">manifest.json is unreadable, fails its checksum, or is not a consistent manifest.</exception>
+    public static async Task<BackupManifest> ReadManifestAsync(BackupRepository repository, string id, CancellationToken ct) =>
+        (await ReadCheckedManifestAsync(repository, id, ct).ConfigureAwait(false)).Manifest;
+
+    /// <summary>As <see cref="ReadManifestAsync"/>, and whether its checksum vouched for it (false: written by an older version, unchecked).</summary>
+    public static async Task<(BackupManifest Manifest, bool Checksummed)> ReadCheckedManifestAsync(BackupRepository repository, string id, CancellationToken ct)
     {
         var key = repository.Layout.BackupManifest(id);
         try
         {
-            var manifest = await repository.Store.ReadDocumentAsync(key, repository.Codec,
+            var (manifest, checksummed) = await repository.Store.ReadCheckedDocumentAsync(key, repository.Codec, DocumentKind.BackupManifest,
                 (s, t) => JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupManifest, t), ct).ConfigureAwait(false);
             if (manifest is null || manifest.FormatVersion != BackupManifest.CurrentFormat)
                 throw new RepositoryException($"{key} has format version {manifest?.FormatVersion}, this pgbackup reads {BackupManifest.CurrentFormat}; use a matching pgbackup version");
-            return manifest;
+            if (ManifestConsistency.FirstProblem(manifest) is { } problem)
+                throw new RepositoryException($"{key} is not a consistent backup manifest ({problem}): it is damaged; run `pgbackup verify`");
+            return (manifest, checksummed);
         }
         catch (JsonException e)
         {
@@ -75,7 +82,7 @@ public static class BackupCatalog
         }
     }
 
-    /// <summary>Publishes a backup: after this put, the backup is listed as complete.</summary>
+    /// <summary>Publishes a backup: after this put, the backup is listed as complete. The manifest carries its own checksum (<see cref="DocumentChecksum"/>).</summary>
     public static Task WriteManifestAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct) =>
         repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
 

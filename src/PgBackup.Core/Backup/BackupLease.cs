@@ -44,16 +44,25 @@ public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset Proc
     public Task WriteAsync(BackupRepository repository, string backupId, CancellationToken ct) =>
         repository.Store.PutDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(this, BackupManifestJson.Default.BackupLease), ct);
 
+    /// <summary>The backup's lease, or null if it has none or it is damaged: a damaged lease tells nothing, so the age rule decides (verify names it).</summary>
     public static async Task<BackupLease?> ReadAsync(BackupRepository repository, string backupId, CancellationToken ct)
     {
         try
         {
-            return await repository.Store.ReadDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec,
-                (s, t) => JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupLease, t), ct).ConfigureAwait(false);
+            return (await ReadCheckedAsync(repository, backupId, ct).ConfigureAwait(false)).Lease;
         }
-        catch (Exception e) when (e is Repository.Storage.ObjectNotFoundException or JsonException)
+        catch (Exception e) when (e is Repository.Storage.ObjectNotFoundException or JsonException || e.InnerException is InvalidDataException)
         {
             return null;
         }
     }
+
+    /// <summary>The backup's lease, and whether its checksum vouched for it (false: written by an older version).</summary>
+    /// <exception cref="Repository.Storage.ObjectNotFoundException">The backup has no lease.</exception>
+    /// <exception cref="Errors.RepositoryException">The lease fails its checksum or does not decode.</exception>
+    /// <exception cref="JsonException">The lease is not a lease document.</exception>
+    public static Task<(BackupLease Lease, bool Checksummed)> ReadCheckedAsync(BackupRepository repository, string backupId, CancellationToken ct) =>
+        repository.Store.ReadCheckedDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec, DocumentKind.BackupLease,
+            async (s, t) => await JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupLease, t).ConfigureAwait(false)
+                ?? throw new JsonException("the lease is null"), ct);
 }

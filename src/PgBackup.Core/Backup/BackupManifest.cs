@@ -105,7 +105,10 @@ public sealed record EncodedObject(string Key, long StoredSize, string PlainSha2
 }
 
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    // A damaged document is a JsonException (one named error), never a silently different manifest.
+    // (Constructor parameters stay optional: manifests omit null members, and old ones lack newer ones; ManifestConsistency checks what must be there.)
+    AllowDuplicateProperties = false, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(BackupManifest))]
 [JsonSerializable(typeof(BackupLease))]
 internal sealed partial class BackupManifestJson : JsonSerializerContext;

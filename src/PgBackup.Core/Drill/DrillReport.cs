@@ -57,12 +57,19 @@ public static class DrillReports
         await foreach (var o in repository.Store.ListAsync(repository.Layout.DrillsPrefix, ct).ConfigureAwait(false))
             if (o.Key.EndsWith(".json", StringComparison.Ordinal) && (newest is null || string.CompareOrdinal(o.Key, newest) > 0))
                 newest = o.Key;
-        if (newest is null) return null;
-        return await repository.Store.ReadDocumentAsync(newest, repository.Codec,
-            (s, t) => JsonSerializer.DeserializeAsync(s, DrillReportJson.Default.DrillReport, t), ct).ConfigureAwait(false);
+        return newest is null ? null : (await ReadCheckedAsync(repository, newest, ct).ConfigureAwait(false)).Report;
     }
+
+    /// <summary>The report stored as <paramref name="key"/>, and whether its checksum vouched for it (false: written by an older version).</summary>
+    /// <exception cref="Errors.RepositoryException">The report fails its checksum or does not decode.</exception>
+    /// <exception cref="JsonException">The report is not a drill report.</exception>
+    public static Task<(DrillReport Report, bool Checksummed)> ReadCheckedAsync(BackupRepository repository, string key, CancellationToken ct) =>
+        repository.Store.ReadCheckedDocumentAsync(key, repository.Codec, DocumentKind.DrillReport,
+            async (s, t) => await JsonSerializer.DeserializeAsync(s, DrillReportJson.Default.DrillReport, t).ConfigureAwait(false)
+                ?? throw new JsonException("the report is null"), ct);
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    AllowDuplicateProperties = false, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(DrillReport))]
 internal sealed partial class DrillReportJson : JsonSerializerContext;

@@ -8,7 +8,8 @@ namespace PgBackup.Repository;
 
 /// <summary>
 /// repo.json: what a repository holds and how it is written, checked before anything else is read
-/// or written so one cluster never mixes its backups or WAL into another's.
+/// or written so one cluster never mixes its backups or WAL into another's. Carries its own
+/// <see cref="DocumentChecksum"/>, so a flipped digit of the system identifier is an error, not another system.
 /// </summary>
 public sealed record RepositoryDescriptor
 {
@@ -42,26 +43,35 @@ public sealed record RepositoryDescriptor
     public string? KeyCheck { get; init; }
 
     /// <summary>The repository's repo.json, or null for a repository that does not exist yet.</summary>
-    /// <exception cref="RepositoryException">repo.json is unreadable or of an unknown format version.</exception>
-    public static async Task<RepositoryDescriptor?> ReadAsync(IObjectStore store, RepositoryLayout layout, CancellationToken ct = default)
+    /// <exception cref="RepositoryException">repo.json is unreadable, fails its checksum, or is of an unknown format version.</exception>
+    public static async Task<RepositoryDescriptor?> ReadAsync(IObjectStore store, RepositoryLayout layout, CancellationToken ct = default) =>
+        (await ReadCheckedAsync(store, layout, ct).ConfigureAwait(false))?.Descriptor;
+
+    /// <summary>As <see cref="ReadAsync"/>, and whether its checksum vouched for it (false: written by an older version, unchecked).</summary>
+    public static async Task<(RepositoryDescriptor Descriptor, bool Checksummed)?> ReadCheckedAsync(IObjectStore store, RepositoryLayout layout, CancellationToken ct = default)
     {
+        var key = layout.Descriptor;
         RepositoryDescriptor? found;
+        bool checksummed;
         try
         {
-            await using var stream = await store.OpenReadAsync(layout.Descriptor, ct).ConfigureAwait(false);
-            found = await JsonSerializer.DeserializeAsync(stream, RepositoryJsonContext.Default.RepositoryDescriptor, ct).ConfigureAwait(false);
+            using var stored = new MemoryStream();
+            await using (var stream = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
+                await stream.CopyToAsync(stored, ct).ConfigureAwait(false);
+            (var content, checksummed) = DocumentChecksum.Open(stored.ToArray(), DocumentKind.RepositoryDescriptor);
+            found = JsonSerializer.Deserialize(content, RepositoryJsonContext.Default.RepositoryDescriptor);
         }
         catch (ObjectNotFoundException)
         {
             return null;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidDataException)
         {
-            throw new RepositoryException($"'{layout.Descriptor}' in {store.Describe} is not valid ({e.Message}): restore it from a copy or point the policy at the right repository", e);
+            throw new RepositoryException($"'{key}' in {store.Describe} is not valid ({e.Message.Split('\n')[0]}): restore it from a copy or point the policy at the right repository", e);
         }
         if (found is null || found.FormatVersion != CurrentFormatVersion)
-            throw new RepositoryMismatchException($"'{layout.Descriptor}' in {store.Describe} has repository format {found?.FormatVersion.ToString() ?? "null"}, this pgbackup reads format {CurrentFormatVersion}: use a pgbackup version that matches the repository");
-        return found;
+            throw new RepositoryMismatchException($"'{key}' in {store.Describe} has repository format {found?.FormatVersion.ToString() ?? "null"}, this pgbackup reads format {CurrentFormatVersion}: use a pgbackup version that matches the repository");
+        return (found, checksummed);
     }
 
     /// <summary>
@@ -72,7 +82,7 @@ public sealed record RepositoryDescriptor
     {
         if (await ReadAsync(store, layout, ct).ConfigureAwait(false) is not { } found)
         {
-            await store.PutAsync(layout.Descriptor, JsonSerializer.SerializeToUtf8Bytes(expected, RepositoryJsonContext.Default.RepositoryDescriptor), ct).ConfigureAwait(false);
+            await store.PutAsync(layout.Descriptor, DocumentChecksum.Seal(JsonSerializer.SerializeToUtf8Bytes(expected, RepositoryJsonContext.Default.RepositoryDescriptor)), ct).ConfigureAwait(false);
             return expected;
         }
         if (found.SystemIdentifier != expected.SystemIdentifier)
@@ -95,6 +105,7 @@ public sealed record RepositoryDescriptor
     };
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
+    AllowDuplicateProperties = false, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(RepositoryDescriptor))]
 internal sealed partial class RepositoryJsonContext : JsonSerializerContext;

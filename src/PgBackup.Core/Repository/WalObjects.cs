@@ -66,7 +66,7 @@ public sealed class WalObjects(IObjectStore store, RepositoryLayout layout, Repo
             await store.PutEncodedAsync(key, codec, plain, ct).ConfigureAwait(false);
             return WalPushResult.Archived;
         }
-        var archived = await store.GetDecodedAsync(key, codec, Stream.Null, ct).ConfigureAwait(false);
+        var archived = (await store.GetDecodedAsync(key, codec, Stream.Null, ct).ConfigureAwait(false)).PlainSha256;
         using var hashing = new HashingStream(plain);
         await hashing.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
         var pushed = hashing.Sha256;

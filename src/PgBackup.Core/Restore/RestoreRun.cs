@@ -91,7 +91,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         string sha256;
         await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
         {
-            sha256 = await Repository.Codecs.EncodedObjects.GetDecodedAsync(repository.Store, key, repository.Codec, file, ct).ConfigureAwait(false);
+            sha256 = (await Repository.Codecs.EncodedObjects.GetDecodedAsync(repository.Store, key, repository.Codec, file, ct).ConfigureAwait(false)).PlainSha256;
             file.Flush(flushToDisk: true);
         }
         if (sha256 != obj.PlainSha256)

@@ -24,30 +24,32 @@ namespace PgBackup.Verify;
 /// </remarks>
 public sealed class BackupVerifier(BackupRepository repository)
 {
-    private readonly ConcurrentBag<VerifyFault> _faults = [];
-    private long _bytesRead;
+    private readonly Findings _findings = new();
+    private bool _manifestChecksummed;
 
     private static ParallelOptions Parallel(CancellationToken ct) =>
         // Reads wait on storage as much as on the CPU: a few more workers than cores.
         new() { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct };
 
-    public async Task<VerifyReport> VerifyAsync(BackupManifest backup, CancellationToken ct)
+    /// <param name="manifestChecksummed">Whether manifest.json carried a checksum that held (false: written by an older version).</param>
+    public async Task<VerifyReport> VerifyAsync(BackupManifest backup, bool manifestChecksummed, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        _manifestChecksummed = manifestChecksummed;
+        if (!manifestChecksummed) _findings.NoChecksum(repository.Layout.BackupManifest(backup.Id));
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Packs, Parallel(ct), (pack, token) => CheckPackAsync(backup, pack, token)).ConfigureAwait(false);
         await CheckFilesAsync(backup, ct).ConfigureAwait(false);
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Archives, Parallel(ct), (archive, token) => CheckArchiveAsync(backup, archive, token)).ConfigureAwait(false);
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Wal.Prepend(backup.PostgresManifest), Parallel(ct),
-            (obj, token) => CheckEncodedAsync(BackupObjects.Absolute(repository, backup.Id, obj.Key), obj, token)).ConfigureAwait(false);
-        var wal = await new WalWindowCheck(repository, Fault, AddBytesRead).RunAsync(backup, ct).ConfigureAwait(false);
+            (obj, token) => CheckEncodedAsync(backup, obj, token)).ConfigureAwait(false);
+        var wal = await new WalWindowCheck(repository, Fault, AddBytesRead, _findings.NoChecksum).RunAsync(backup, ct).ConfigureAwait(false);
         return new VerifyReport(backup.Id, backup.Packs.Count, backup.Files.Count(f => f.Type == BackupFileType.File), backup.Wal.Count,
-            wal.Segments, wal.To?.ToString(), Interlocked.Read(ref _bytesRead), clock.Elapsed,
-            _faults.OrderBy(f => f.Object, StringComparer.Ordinal).ToList());
+            wal.Segments, wal.To?.ToString(), _findings.BytesRead, clock.Elapsed, _findings.Faults, _findings.Unchecked);
     }
 
-    private void Fault(string obj, string problem) => _faults.Add(new VerifyFault(obj, problem));
+    private void Fault(string obj, string problem) => _findings.Fault(obj, problem);
 
-    private void AddBytesRead(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+    private void AddBytesRead(long bytes) => _findings.Read(bytes);
 
     private async ValueTask CheckPackAsync(BackupManifest backup, StoredObject pack, CancellationToken ct)
     {
@@ -61,7 +63,8 @@ public sealed class BackupVerifier(BackupRepository repository)
             if (hashing.BytesHashed != pack.Size)
                 Fault(key, $"holds {hashing.BytesHashed} bytes, the manifest recorded {pack.Size}");
             else if (hashing.Sha256 != pack.Sha256)
-                Fault(key, $"stored bytes have SHA-256 {hashing.Sha256}, the manifest recorded {pack.Sha256}: the pack is damaged");
+                Fault(key, $"stored bytes have SHA-256 {hashing.Sha256}, the manifest recorded {pack.Sha256}: " +
+                    (_manifestChecksummed ? "the pack is damaged" : "the pack is damaged, or manifest.json, which has no checksum of its own (written by an older version)"));
         }).ConfigureAwait(false);
     }
 
@@ -93,6 +96,7 @@ public sealed class BackupVerifier(BackupRepository repository)
     private async Task CheckFileAsync(BackupManifest backup, BackupFile file, ChunkReader reader, byte[] plain, CancellationToken ct)
     {
         var name = $"{file.Path}{(file.Tablespace is { } oid ? $" (tablespace {oid})" : "")} of backup {backup.Id}";
+        var manifestKey = repository.Layout.BackupManifest(backup.Id);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long length = 0;
         foreach (var chunk in file.Chunks)
@@ -103,20 +107,31 @@ public sealed class BackupVerifier(BackupRepository repository)
                 return;
             }
             var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[chunk.Pack].Key);
+            var recordWrong = false;
             var read = await Guarded(key, async () =>
             {
-                await reader.ReadAsync(new ChunkRef(key, chunk.Offset, chunk.StoredLength, chunk.PlainLength), plain, ct).ConfigureAwait(false);
+                try
+                {
+                    await reader.ReadAsync(new ChunkRef(key, chunk.Offset, chunk.StoredLength, chunk.PlainLength), plain, ct).ConfigureAwait(false);
+                }
+                catch (RepositoryException e) when (e.InnerException is ChunkLengthMismatchException)
+                {
+                    // The frame proved itself intact with its own checksum: the manifest's record of it is what is wrong.
+                    Fault(manifestKey, $"{name}: {e.Message}");
+                    recordWrong = true;
+                }
                 AddBytesRead(chunk.StoredLength);
             }).ConfigureAwait(false);
-            if (!read) return; // The damaged chunk is named; the file's checksum cannot be computed.
+            if (!read || recordWrong) return; // The fault is named; the file's checksum cannot be computed.
             sha.AppendData(plain, 0, chunk.PlainLength);
             length += chunk.PlainLength;
         }
         var hash = Convert.ToHexStringLower(sha.GetCurrentHash());
+        // Every chunk decoded with its own zstd checksum holding, so the chunks are intact: a disagreement is manifest.json's.
         if (length != file.Size)
-            Fault(name, $"its chunks hold {length} bytes, the manifest says the file has {file.Size}");
+            Fault(manifestKey, $"{name}: its chunks hold {length} bytes, the manifest says the file has {file.Size}: manifest.json is damaged");
         else if (hash != file.Sha256)
-            Fault(name, $"content has SHA-256 {hash}, manifest.json recorded {file.Sha256}: its chunks or manifest.json are damaged");
+            Fault(manifestKey, $"{name}: its intact chunks have SHA-256 {hash}, the manifest recorded {file.Sha256}: manifest.json is damaged");
     }
 
     /// <summary>A server-compressed archive: every piece's SHA-256 (checked while reading), and the whole zstd stream decodes.</summary>
@@ -139,36 +154,25 @@ public sealed class BackupVerifier(BackupRepository repository)
         }).ConfigureAwait(false);
     }
 
-    private async ValueTask CheckEncodedAsync(string key, EncodedObject obj, CancellationToken ct)
+    /// <summary>One of the backup's own encoded objects (its WAL, history file, PostgreSQL's manifest) against the manifest and against its own checksum trailer.</summary>
+    private async ValueTask CheckEncodedAsync(BackupManifest backup, EncodedObject obj, CancellationToken ct)
     {
+        var key = BackupObjects.Absolute(repository, backup.Id, obj.Key);
         await Guarded(key, async () =>
         {
             var stored = await repository.Store.HeadAsync(key, ct).ConfigureAwait(false) ?? throw new ObjectNotFoundException(key, repository.Store.Describe);
             AddBytesRead(stored.Size);
-            if (stored.Size != obj.StoredSize)
-                Fault(key, $"holds {stored.Size} bytes, the manifest recorded {obj.StoredSize}");
-            var sha256 = await repository.Store.GetDecodedAsync(key, repository.Codec, Stream.Null, ct).ConfigureAwait(false);
-            if (sha256 != obj.PlainSha256)
-                Fault(key, $"decodes to content with SHA-256 {sha256}, the manifest recorded {obj.PlainSha256}");
+            var decoded = await repository.Store.GetDecodedAsync(key, repository.Codec, Stream.Null, ct).ConfigureAwait(false);
+            var manifestKey = repository.Layout.BackupManifest(backup.Id);
+            // An object whose own checksum trailer holds is intact: if the manifest disagrees with it, the manifest is the damaged side.
+            if (decoded.PlainSha256 != obj.PlainSha256 && decoded.Trailer == TrailerState.Verified)
+                Fault(manifestKey, $"records SHA-256 {obj.PlainSha256} for {obj.Key}, which is intact (its checksum trailer holds) with {decoded.PlainSha256}: manifest.json is damaged");
+            else if (decoded.PlainSha256 != obj.PlainSha256)
+                Fault(key, $"decodes to content with SHA-256 {decoded.PlainSha256}, the manifest recorded {obj.PlainSha256}");
+            else if (stored.Size != obj.StoredSize)
+                Fault(manifestKey, $"records {obj.StoredSize} stored bytes for {obj.Key}, which holds {stored.Size} and decodes to the recorded content: manifest.json is damaged");
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Runs one object's check; a missing, unreadable or corrupt object becomes a fault naming it. False if it did.</summary>
-    private async Task<bool> Guarded(string key, Func<Task> check)
-    {
-        try
-        {
-            await check().ConfigureAwait(false);
-            return true;
-        }
-        catch (ObjectNotFoundException)
-        {
-            Fault(key, "missing from the repository");
-        }
-        catch (RepositoryException e)
-        {
-            Fault(key, e.Message);
-        }
-        return false;
-    }
+    private Task<bool> Guarded(string key, Func<Task> check) => _findings.GuardedAsync(key, check);
 }

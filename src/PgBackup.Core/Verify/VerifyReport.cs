@@ -8,6 +8,7 @@ public sealed record VerifyFault(string Object, string Problem)
 
 /// <summary>What `verify` read of one backup and its WAL window, and every fault found.</summary>
 /// <param name="WalTo">Where the archived WAL checked ends (null: nothing is archived past the backup).</param>
+/// <param name="Unchecked">Objects that carry no checksum of their own because an older version wrote them.</param>
 public sealed record VerifyReport(
     string BackupId,
     int Packs,
@@ -17,7 +18,23 @@ public sealed record VerifyReport(
     string? WalTo,
     long BytesRead,
     TimeSpan Duration,
-    IReadOnlyList<VerifyFault> Faults)
+    IReadOnlyList<VerifyFault> Faults,
+    IReadOnlyList<string> Unchecked)
+{
+    public bool Ok => Faults.Count == 0;
+}
+
+/// <summary>What `verify` read of the repository's own objects: repo.json, manifests, leases, drill reports, and (with --all) every partial segment and history file.</summary>
+public sealed record RepositoryReport(
+    int Manifests,
+    int Leases,
+    int DrillReports,
+    int PartialSegments,
+    int HistoryFiles,
+    long BytesRead,
+    TimeSpan Duration,
+    IReadOnlyList<VerifyFault> Faults,
+    IReadOnlyList<string> Unchecked)
 {
     public bool Ok => Faults.Count == 0;
 }

@@ -11,8 +11,10 @@ namespace PgBackup.Verify;
 /// The archived WAL a backup's point-in-time window needs: from the backup's end along the history
 /// of the newest timeline that descends from it, to the newest archived segment. Every segment
 /// must be there (no gaps) and decode to a whole segment; every history file on the way must read.
+/// Every WAL object of the window — segments, partial segments, history files — must also match the
+/// checksum it carries (<see cref="ChecksumTrailer"/>); those without one are reported as unchecked.
 /// </summary>
-internal sealed class WalWindowCheck(BackupRepository repository, Action<string, string> fault, Action<long> bytesRead)
+internal sealed class WalWindowCheck(BackupRepository repository, Action<string, string> fault, Action<long> bytesRead, Action<string> noChecksum)
 {
     public sealed record Result(int Segments, Lsn? To);
 
@@ -23,6 +25,7 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         var end = Lsn.Parse(backup.EndLsn);
         if (await NewestHistoryThroughAsync(archived, backup, end, ct).ConfigureAwait(false) is not { } history)
             return new Result(0, null);
+        await CheckCarriedChecksumsAsync(archived, history, backup.Timeline, end, ct).ConfigureAwait(false);
         if (ResumePosition.NewestArchived(archived, history) is not { } until || until <= end)
             return new Result(0, null);
 
@@ -65,6 +68,19 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         return null;
     }
 
+    /// <summary>The history files and partial segments on the window's path, checked on their own (segments are checked below, with their length).</summary>
+    private async Task CheckCarriedChecksumsAsync(ArchivedWal archived, TimelineHistory history, uint timeline, Lsn end, CancellationToken ct)
+    {
+        var layout = repository.Layout;
+        var ranges = WalPath.Ranges(history, timeline, end, archived.SegmentSize);
+        // The segment holding a switch point may be archived as the old timeline's partial: hence up to Until, inclusive.
+        var partials = ranges.SelectMany(r => archived.Partials(r.Timeline).Where(n => n >= r.First && n <= r.Until)
+            .Select(n => (Key: layout.WalPartial(r.Timeline, archived.Segment(r.Timeline, n).FileName), PlainLength: (long?)archived.SegmentSize, Partial: true)));
+        var histories = ranges.Select(r => r.Timeline).Where(archived.HasHistory).Select(t => (Key: layout.TimelineHistory(t), PlainLength: (long?)null, Partial: false));
+        await Parallel.ForEachAsync(histories.Concat(partials), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
+            async (o, token) => await EncodedObjectCheck.RunAsync(repository, o.Key, o.PlainLength, mayVanish: o.Partial, fault, noChecksum, bytesRead, token).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
     /// <summary>A segment decodes to a whole segment whose WAL records check out (page headers, record CRCs, back-links) on the window's history.</summary>
     private async ValueTask CheckSegmentAsync(WalSegmentName segment, TimelineHistory history, ulong systemIdentifier, CancellationToken ct)
     {
@@ -73,7 +89,7 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         {
             var reader = new WalRecordReader(segment.SegmentSize, segment.StartLsn, systemIdentifier, history.PageMismatch);
             await using var records = new WalRecordReaderStream(reader);
-            await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false);
+            if ((await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false)).Trailer == TrailerState.Absent) noChecksum(key);
             bytesRead(records.BytesWritten);
             if (records.BytesWritten != segment.SegmentSize)
                 fault(key, $"decodes to {records.BytesWritten} bytes, a WAL segment has {segment.SegmentSize}");

@@ -22,7 +22,7 @@ public sealed record BackupStart(string BackupId, uint Timeline, Lsn StartLsn)
         var key = repository.Layout.BackupManifest(oldest);
         try
         {
-            return await repository.Store.ReadDocumentAsync(key, repository.Codec, async (stream, t) =>
+            return await repository.Store.ReadDocumentAsync(key, repository.Codec, DocumentKind.BackupManifest, async (stream, t) =>
             {
                 using var json = await JsonDocument.ParseAsync(stream, cancellationToken: t).ConfigureAwait(false);
                 // Only the two fields this needs: the manifest's full shape belongs to the backup code.

@@ -38,6 +38,10 @@ public sealed class ArchivedSandbox : IAsyncDisposable
     public void SetRetention(params string[] lines) =>
         File.WriteAllText(Policy.Path, _policyYaml + "retention:\n" + string.Concat(lines.Select(l => "  " + l + "\n")));
 
+    /// <summary>Sets the policy's backup.compression ("server" or "client") for the backups taken next.</summary>
+    public void SetCompression(string compression) =>
+        File.WriteAllText(Policy.Path, _policyYaml.Replace("compression: server", $"compression: {compression}", StringComparison.Ordinal));
+
     public Task<CliResult> RunAsync(params string[] args) => PgBackupCli.RunAsync([.. args, "--policy", Policy.Path], TimeSpan.FromMinutes(3));
 
     /// <summary>Takes a backup, after a checkpoint everywhere so it starts at its own LSN (a standby's backup starts at its last restartpoint).</summary>

@@ -15,7 +15,7 @@ public sealed class DrillFacts(VerifiedRepository verified) : IClassFixture<Veri
         using var report = JsonDocument.Parse(result.Stdout);
         var root = report.RootElement;
         Assert.True(root.GetProperty("success").GetBoolean());
-        Assert.Equal(verified.BackupId, root.GetProperty("backupId").GetString());
+        Assert.Equal(verified.ChunkedBackupId, root.GetProperty("backupId").GetString()); // the newest
         Assert.InRange(root.GetProperty("usableSeconds").GetDouble(), 0.1, 300);
         Assert.Equal(["restore", "recovery", "target", "connect", "counts", "amcheck"],
             root.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()));

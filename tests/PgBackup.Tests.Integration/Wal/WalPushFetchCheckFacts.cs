@@ -69,7 +69,8 @@ public sealed class WalPushFetchCheckFacts(SandboxFixture fixture, ITestOutputHe
         var backupStart = WalSegmentName.Parse(segments[3].Name).StartLsn + 40;
         var manifest = Path.Combine(sandbox.RepositoryPath, cluster, "backups", "20261127T000000Z", "manifest.json");
         Directory.CreateDirectory(Path.GetDirectoryName(manifest)!);
-        await File.WriteAllTextAsync(manifest, $$"""{"startLsn": "{{backupStart}}", "timeline": {{timeline}}}""");
+        // Begins as manifests did before they carried checksums: anything else without one would be refused as damaged.
+        await File.WriteAllTextAsync(manifest, $$"""{"formatVersion": 1, "startLsn": "{{backupStart}}", "timeline": {{timeline}}}""");
         Assert.Equal(0, (await sandbox.RunCliAsync("check", "--max-lag", "3600")).ExitCode);
     }
 

@@ -37,6 +37,41 @@ public sealed class RepositoryDescriptorFacts : IDisposable
     }
 
     [Fact]
+    public async Task A_flipped_digit_of_the_system_identifier_is_an_error_naming_repo_json_not_another_system()
+    {
+        await RepositoryDescriptor.OpenOrCreateAsync(_store, _layout, Ours);
+        var path = Path.Combine(_dir.Path, "main", "repo.json");
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path)).Replace("7312345678901234567", "7312345678901234568", StringComparison.Ordinal));
+
+        var e = await Assert.ThrowsAsync<RepositoryException>(() => RepositoryDescriptor.OpenOrCreateAsync(_store, _layout, Ours));
+
+        Assert.Contains("'main/repo.json'", e.Message);
+        Assert.Contains("checksum", e.Message);
+    }
+
+    [Fact]
+    public async Task A_repo_json_written_before_checksums_still_reads_unchecked()
+    {
+        var path = Path.Combine(_dir.Path, "main", "repo.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, """
+            {
+              "formatVersion": 1,
+              "systemIdentifier": "7312345678901234567",
+              "pgMajor": 15,
+              "compression": "zstd",
+              "chunkSize": 4194304,
+              "createdAt": "2026-11-27T02:15:00+00:00",
+              "keyCheck": null
+            }
+            """);
+
+        var read = await RepositoryDescriptor.ReadCheckedAsync(_store, _layout);
+
+        Assert.Equal((Ours, false), read);
+    }
+
+    [Fact]
     public async Task Another_system_identifier_is_refused_naming_both()
     {
         await RepositoryDescriptor.OpenOrCreateAsync(_store, _layout, Ours);

@@ -7,7 +7,7 @@ using PgBackup.Verify;
 
 namespace PgBackup.Cli.Serve.Jobs;
 
-/// <summary>The scheduled verify of the newest backup and its WAL window: <see cref="BackupVerifier"/>; any fault fails the job.</summary>
+/// <summary>The scheduled verify of the repository's own objects and the newest backup with its WAL window: <see cref="VerifyRun"/>; any fault fails the job.</summary>
 internal sealed class VerifyJob(ClusterJob job)
 {
     [AutomaticRetry(Attempts = 0)]
@@ -16,9 +16,11 @@ internal sealed class VerifyJob(ClusterJob job)
         job.RunAsync("verify", cluster, context, async (policy, _) =>
         {
             using var repository = policy.OpenRepository();
-            var report = await new BackupVerifier(repository).VerifyAsync(await BackupCatalog.ResolveAsync(repository, "latest", ct), ct);
-            return report.Ok
+            var outcome = await VerifyRun.RunAsync(repository, "latest", all: false, null, null, ct);
+            if (outcome.Faults.Count > 0)
+                throw new RepositoryException($"verify found {outcome.Faults.Count} fault(s): {string.Join("; ", outcome.Faults.Take(3))}");
+            return outcome.Backups is [var report]
                 ? $"backup {report.BackupId} and {report.ArchivedWalSegments} archived WAL segment(s) verified: {ByteSize.Format(report.BytesRead)} read in {report.Duration.TotalSeconds:0.0}s"
-                : throw new RepositoryException($"verify found {report.Faults.Count} fault(s) in backup {report.BackupId}: {string.Join("; ", report.Faults.Take(3))}");
+                : "the repository's own objects verified; it holds no backup yet";
         });
 }

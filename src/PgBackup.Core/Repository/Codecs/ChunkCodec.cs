@@ -45,7 +45,8 @@ public sealed class ChunkCodec : IDisposable
     /// plain length.
     /// </summary>
     /// <exception cref="DecryptionFailedException">Wrong key, or the chunk was modified.</exception>
-    /// <exception cref="InvalidDataException">The frame is corrupt or does not hold exactly that many bytes.</exception>
+    /// <exception cref="ChunkLengthMismatchException">The frame is intact but holds another number of bytes: the record of its length is wrong.</exception>
+    /// <exception cref="InvalidDataException">The frame is corrupt.</exception>
     public void Decode(ReadOnlySpan<byte> stored, Span<byte> plain)
     {
         var frame = _key is null ? stored : Open(_key, stored);
@@ -57,16 +58,46 @@ public sealed class ChunkCodec : IDisposable
         }
         catch (ZstdException e)
         {
-            throw new InvalidDataException($"corrupt zstd frame: {e.Message}", e);
+            throw IntactLength(frame, plain.Length) is { } actual
+                ? new ChunkLengthMismatchException(actual, plain.Length)
+                : new InvalidDataException($"corrupt zstd frame: {e.Message}", e);
         }
+        // Unwrap returned, so the frame's content checksum held: the frame is intact.
         if (written != plain.Length)
-            throw new InvalidDataException($"zstd frame holds {written} bytes, expected {plain.Length}");
+            throw new ChunkLengthMismatchException(written, plain.Length);
     }
 
     public void Dispose()
     {
         _compressor.Dispose();
         _decompressor?.Dispose();
+    }
+
+    /// <summary>
+    /// When a frame did not fit <paramref name="expected"/> bytes: the length it holds if it decodes
+    /// intact into the size its header states (at most one 1 GiB, the largest chunk a manifest can
+    /// name), else null — so a wrong length record is told from a damaged frame.
+    /// </summary>
+    private int? IntactLength(ReadOnlySpan<byte> frame, int expected)
+    {
+        ulong stated;
+        try
+        {
+            stated = Decompressor.GetDecompressedSize(frame);
+        }
+        catch (ZstdException)
+        {
+            return null;
+        }
+        if (stated <= (ulong)expected || stated > 1 << 30) return null;
+        try
+        {
+            return _decompressor!.Unwrap(frame, new byte[stated]);
+        }
+        catch (ZstdException)
+        {
+            return null;
+        }
     }
 
     private ReadOnlySpan<byte> Open(EncryptionKey key, ReadOnlySpan<byte> stored)

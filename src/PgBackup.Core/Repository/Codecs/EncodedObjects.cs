@@ -8,6 +8,7 @@ namespace PgBackup.Repository.Codecs;
 /// Whole objects (WAL segments, history files, manifests) stored through a <see cref="RepositoryCodec"/>,
 /// hashing the plain content on the way: plain → SHA-256 → codec → store, and back.
 /// </summary>
+/// <remarks>The SHA-256 travels with the object in its <see cref="ChecksumTrailer"/> and is checked on every decode.</remarks>
 public static class EncodedObjects
 {
     // Bytes buffered between the encoder and the upload: enough to keep both busy, flat whatever the object size.
@@ -22,14 +23,15 @@ public static class EncodedObjects
         // The store pulls from a stream while the compressor pushes into one: a pipe joins them.
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2));
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var hashing = new HashingStream(plain);
         var encode = Task.Run(async () =>
         {
             try
             {
-                await using (var encoder = codec.Encode(pipe.Writer.AsStream(leaveOpen: true)))
-                    await hashing.CopyToAsync(encoder, failed.Token).ConfigureAwait(false);
+                var encoder = codec.Encode(pipe.Writer.AsStream(leaveOpen: true));
+                await using (encoder)
+                    await plain.CopyToAsync(encoder, failed.Token).ConfigureAwait(false);
                 await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                return encoder.PlainSha256;
             }
             catch (Exception e)
             {
@@ -50,61 +52,75 @@ public static class EncodedObjects
             await Task.WhenAny(encode).ConfigureAwait(false);
             throw;
         }
-        await encode.ConfigureAwait(false);
-        return hashing.Sha256;
+        return await encode.ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Decodes the object <paramref name="key"/> into <paramref name="destination"/>; returns the
-    /// SHA-256 (lower-case hex) of the plain content.
+    /// Decodes the object <paramref name="key"/> into <paramref name="destination"/>, checking its
+    /// checksum trailer; returns what its plain content is.
     /// </summary>
     /// <exception cref="ObjectNotFoundException">There is no such object.</exception>
-    /// <exception cref="RepositoryException">The object is corrupt, truncated, or does not decrypt with the key.</exception>
-    public static async Task<string> GetDecodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream destination, CancellationToken ct = default)
+    /// <exception cref="RepositoryException">The object is corrupt, truncated, disagrees with its checksum trailer, or does not decrypt with the key.</exception>
+    public static async Task<DecodedObject> GetDecodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream destination, CancellationToken ct = default)
     {
         await using var stored = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
         await using var decoded = codec.Decode(stored);
-        using var hashing = new HashingStream(destination);
         try
         {
-            await decoded.CopyToAsync(hashing, ct).ConfigureAwait(false);
+            await decoded.CopyToAsync(destination, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (Damaged(store, key, e) is { } damaged)
         {
             throw damaged;
         }
-        return hashing.Sha256;
+        return new DecodedObject(decoded.PlainSha256, decoded.PlainLength, decoded.Trailer ?? TrailerState.Absent);
     }
 
     /// <summary>
-    /// Stores a small JSON document (manifest.json, lease.json): as it is in an unencrypted
-    /// repository, so people and scripts can read it; encoded like any other object in an
-    /// encrypted one, because a backup manifest lists every file name and database.
+    /// Stores a small JSON document (manifest.json, lease.json, a drill report) with its
+    /// <see cref="DocumentChecksum"/>: as it is in an unencrypted repository, so people and
+    /// scripts can read it; encoded like any other object in an encrypted one, because a backup
+    /// manifest lists every file name and database.
     /// </summary>
     public static async Task PutDocumentAsync(this IObjectStore store, string key, RepositoryCodec codec, byte[] json, CancellationToken ct = default)
     {
+        var sealedJson = DocumentChecksum.Seal(json);
         if (codec.IsEncrypted)
-            await store.PutEncodedAsync(key, codec, new MemoryStream(json), ct).ConfigureAwait(false);
+            await store.PutEncodedAsync(key, codec, new MemoryStream(sealedJson), ct).ConfigureAwait(false);
         else
-            await store.PutAsync(key, json, ct).ConfigureAwait(false);
+            await store.PutAsync(key, sealedJson, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Reads a document written by <see cref="PutDocumentAsync"/> with <paramref name="parse"/>, which gets its plain JSON.</summary>
+    /// <summary>Reads a document written by <see cref="PutDocumentAsync"/> with <paramref name="parse"/>, which gets its checked plain JSON.</summary>
     /// <exception cref="ObjectNotFoundException">There is no such object.</exception>
-    /// <exception cref="RepositoryException">The object is corrupt, truncated, or does not decrypt with the key.</exception>
-    public static async Task<T> ReadDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
+    /// <exception cref="RepositoryException">The object is corrupt, truncated, fails its checksum, or does not decrypt with the key.</exception>
+    public static async Task<T> ReadDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default) =>
+        (await store.ReadCheckedDocumentAsync(key, codec, kind, parse, ct).ConfigureAwait(false)).Document;
+
+    /// <summary>As <see cref="ReadDocumentAsync"/>, and whether a checksum vouched for the document (false: written by an older version, unchecked).</summary>
+    public static async Task<(T Document, bool Checksummed)> ReadCheckedDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
     {
-        await using var stored = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
-        if (!codec.IsEncrypted)
-            return await parse(stored, ct).ConfigureAwait(false);
-        await using var plain = codec.Decode(stored);
+        using var stored = new MemoryStream();
+        if (codec.IsEncrypted)
+            await store.GetDecodedAsync(key, codec, stored, ct).ConfigureAwait(false);
+        else
+            await using (var raw = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
+                await raw.CopyToAsync(stored, ct).ConfigureAwait(false);
+        return await store.OpenDocumentAsync(key, stored.ToArray(), kind, parse, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks the <see cref="DocumentChecksum"/> of a document already read (<paramref name="stored"/>, plain) and parses its content.</summary>
+    /// <exception cref="RepositoryException">The document fails its checksum.</exception>
+    private static async Task<(T Document, bool Checksummed)> OpenDocumentAsync<T>(this IObjectStore store, string key, byte[] stored, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
+    {
         try
         {
-            return await parse(plain, ct).ConfigureAwait(false);
+            var (content, checksummed) = DocumentChecksum.Open(stored, kind);
+            return (await parse(new MemoryStream(content), ct).ConfigureAwait(false), checksummed);
         }
-        catch (Exception e) when (Damaged(store, key, e) is { } damaged)
+        catch (InvalidDataException e)
         {
-            throw damaged;
+            throw Damaged(store, key, e)!;
         }
     }
 
@@ -112,8 +128,11 @@ public static class EncodedObjects
     private static RepositoryException? Damaged(IObjectStore store, string key, Exception e) => e switch
     {
         DecryptionFailedException d => d.For($"'{key}' in {store.Describe}"),
-        ZstdSharp.ZstdException or EndOfStreamException =>
+        ZstdSharp.ZstdException or EndOfStreamException or InvalidDataException =>
             new RepositoryException($"object '{key}' in {store.Describe} is corrupt ({e.Message}): restore it from another copy or delete it", e),
         _ => null,
     };
 }
+
+/// <summary>What a decoded object held: SHA-256 (lower-case hex) and length of its plain content, and whether its trailer vouched for it.</summary>
+public sealed record DecodedObject(string PlainSha256, long PlainLength, TrailerState Trailer);

@@ -6,7 +6,7 @@ namespace PgBackup.Repository.Codecs;
 /// <summary>
 /// How plain bytes become stored bytes in a repository, for chunks (<see cref="CreateChunkCodec"/>),
 /// whole objects (<see cref="Encode"/>, <see cref="Decode"/>) and pieces the source compressed
-/// (<see cref="SealPiece"/>, <see cref="OpenPiece"/>): zstd, then — when the repository has a key —
+/// (<see cref="SealPiece"/>, <see cref="OpenPiece"/>): zstd (whole objects with a <see cref="ChecksumTrailer"/>), then — when the repository has a key —
 /// AES-256-GCM (<see cref="SealedBlocks"/>). Every reader and writer goes through this one class.
 /// </summary>
 public sealed class RepositoryCodec
@@ -32,27 +32,28 @@ public sealed class RepositoryCodec
     public ChunkCodec CreateChunkCodec() => new(CompressionLevel, Key);
 
     /// <summary>
-    /// A write-only stream that takes plain bytes and writes stored bytes (one zstd frame, sealed
-    /// in blocks when encrypted) to <paramref name="storedSink"/>; disposing it ends the object and
-    /// leaves the sink open.
+    /// A write-only stream that takes plain bytes and writes stored bytes (one zstd frame and the
+    /// <see cref="ChecksumTrailer"/>, sealed in blocks when encrypted) to <paramref name="storedSink"/>;
+    /// disposing it ends the object and leaves the sink open.
     /// </summary>
-    public Stream Encode(Stream storedSink)
+    internal EncodingStream Encode(Stream storedSink)
     {
         if (Key is null)
-            return Compress(storedSink);
+            return new EncodingStream(Compress, storedSink, encryption: null);
         var encrypting = new EncryptingStream(storedSink, Key);
-        return new WriteStages(Compress(encrypting), encrypting);
+        return new EncodingStream(Compress, encrypting, encrypting);
     }
 
     /// <summary>
     /// A read-only stream of the plain bytes stored in <paramref name="storedSource"/>; it fails
-    /// (<see cref="DecryptionFailedException"/>, <see cref="ZstdException"/> or
-    /// <see cref="EndOfStreamException"/>) on a wrong key, corrupt or truncated input, and leaves
-    /// the source open.
+    /// (<see cref="DecryptionFailedException"/>, <see cref="ZstdException"/>,
+    /// <see cref="EndOfStreamException"/> or, at the end, <see cref="InvalidDataException"/> when
+    /// the checksum trailer disagrees) on a wrong key, corrupt or truncated input, and leaves the
+    /// source open.
     /// </summary>
-    public Stream Decode(Stream storedSource) => Key is null
-        ? new DecompressionStream(storedSource, checkEndOfStream: true, leaveOpen: true)
-        : new DecompressionStream(new DecryptingStream(storedSource, Key), checkEndOfStream: true, leaveOpen: false);
+    internal DecodingStream Decode(Stream storedSource) => Key is null
+        ? new DecodingStream(storedSource, ownsFrames: false)
+        : new DecodingStream(new DecryptingStream(storedSource, Key), ownsFrames: true);
 
     /// <summary>
     /// Seals a piece that arrived already compressed (BASE_BACKUP with the source's zstd) as one
@@ -84,7 +85,7 @@ public sealed class RepositoryCodec
     private Stream Compress(Stream sink)
     {
         var stream = new CompressionStream(sink, CompressionLevel, leaveOpen: true);
-        // A content checksum in every frame: corruption is an error on decode, not wrong bytes.
+        // A content checksum in every frame (chunks set it too, in ChunkCodec): corruption is an error on decode, not wrong bytes.
         stream.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
         return stream;
     }

@@ -64,6 +64,10 @@ public sealed class ChunkReader(IObjectStore store, RepositoryCodec codec) : IDi
         {
             throw e.For($"the chunk at offset {chunk.Offset} of '{chunk.PackKey}' in {store.Describe}");
         }
+        catch (ChunkLengthMismatchException e)
+        {
+            throw new RepositoryException($"the chunk at offset {chunk.Offset} of '{chunk.PackKey}' in {store.Describe} and its record in the manifest disagree ({e.Message}): the manifest is the damaged side; verify the repository and take a new backup", e);
+        }
         catch (InvalidDataException e)
         {
             throw new RepositoryException($"chunk at offset {chunk.Offset} of '{chunk.PackKey}' in {store.Describe} is damaged ({e.Message}): this backup cannot restore that file; verify the repository and take a new backup", e);

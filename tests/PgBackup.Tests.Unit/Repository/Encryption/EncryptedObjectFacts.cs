@@ -36,7 +36,8 @@ public sealed class EncryptedObjectFacts : IDisposable
         var read = await _store.GetDecodedAsync("obj", _codec, copy);
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(plain)), written);
-        Assert.Equal(written, read);
+        Assert.Equal(written, read.PlainSha256);
+        Assert.Equal(TrailerState.Verified, read.Trailer);
         Assert.Equal(plain, copy.ToArray());
     }
 
@@ -145,7 +146,7 @@ public sealed class EncryptedObjectFacts : IDisposable
         var json = """{"files": ["base/16384/CONFIDENTIAL-MARKER-7f3a"]}"""u8.ToArray();
 
         await _store.PutDocumentAsync("b/manifest.json", _codec, json);
-        var read = await _store.ReadDocumentAsync("b/manifest.json", _codec, async (s, t) =>
+        var read = await _store.ReadDocumentAsync("b/manifest.json", _codec, DocumentKind.BackupManifest, async (s, t) =>
         {
             var copy = new MemoryStream();
             await s.CopyToAsync(copy, t);
@@ -163,7 +164,7 @@ public sealed class EncryptedObjectFacts : IDisposable
 
         await _store.PutDocumentAsync("b/manifest.json", new RepositoryCodec(), json);
 
-        Assert.Equal(json, await StoredAsync("b/manifest.json"));
+        Assert.Equal(DocumentChecksum.Seal(json), await StoredAsync("b/manifest.json"));
     }
 
     [Fact]
@@ -175,7 +176,7 @@ public sealed class EncryptedObjectFacts : IDisposable
         await StoreAsync("b/lease.json", stored);
 
         var e = await Assert.ThrowsAsync<RepositoryException>(() =>
-            _store.ReadDocumentAsync("b/lease.json", _codec, (s, t) => new ValueTask<int>(s.ReadByte())));
+            _store.ReadDocumentAsync("b/lease.json", _codec, DocumentKind.BackupLease, (s, t) => new ValueTask<int>(s.ReadByte())));
 
         Assert.Contains("cannot decrypt 'b/lease.json'", e.Message);
     }

@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using PgBackup.Errors;
+using PgBackup.Repository.Storage;
+
+namespace PgBackup.Verify;
+
+/// <summary>
+/// What one verify pass found, collected from parallel checks: faults, objects that have no
+/// checksum of their own because an older version wrote them, and how many bytes were read.
+/// </summary>
+internal sealed class Findings
+{
+    private readonly ConcurrentBag<VerifyFault> _faults = [];
+    private readonly ConcurrentBag<string> _unchecked = [];
+    private long _bytesRead;
+
+    public IReadOnlyList<VerifyFault> Faults => _faults.OrderBy(f => f.Object, StringComparer.Ordinal).ToList();
+
+    public IReadOnlyList<string> Unchecked => _unchecked.Order(StringComparer.Ordinal).ToList();
+
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    public void Fault(string obj, string problem) => _faults.Add(new VerifyFault(obj, problem));
+
+    public void NoChecksum(string obj) => _unchecked.Add(obj);
+
+    public void Read(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+
+    /// <summary>Runs one object's check; a missing, unreadable or corrupt object becomes a fault naming it. False if it did.</summary>
+    public async Task<bool> GuardedAsync(string key, Func<Task> check)
+    {
+        try
+        {
+            await check().ConfigureAwait(false);
+            return true;
+        }
+        catch (ObjectNotFoundException)
+        {
+            Fault(key, "missing from the repository");
+        }
+        catch (RepositoryException e)
+        {
+            Fault(key, e.Message);
+        }
+        return false;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text;
+using System.Text.Json;
+using PgBackup.Backup;
+using PgBackup.Errors;
+using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Storage;
+using PgBackup.Tests.Unit.Repository;
+
+namespace PgBackup.Tests.Unit.Backup;
+
+/// <summary>manifest.json carries its own checksum; a damaged one — also an old one without a checksum — is one named repository error.</summary>
+public sealed class BackupManifestReadFacts : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly BackupRepository _repository;
+
+    public BackupManifestReadFacts() => _repository = new BackupRepository(new LocalDirectoryObjectStore(_dir.Path), new RepositoryLayout("main"), new RepositoryCodec());
+
+    public void Dispose()
+    {
+        _repository.Dispose();
+        _dir.Dispose();
+    }
+
+    private string ManifestPath => Path.Combine(_dir.Path, "main", "backups", ManifestSamples.Id, "manifest.json");
+
+    [Fact]
+    public async Task A_written_manifest_reads_back_checked_by_its_own_checksum()
+    {
+        await BackupCatalog.WriteManifestAsync(_repository, ManifestSamples.ClientCompressed, CancellationToken.None);
+
+        var (manifest, checksummed) = await BackupCatalog.ReadCheckedManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None);
+
+        Assert.True(checksummed);
+        Assert.Equal(JsonOf(ManifestSamples.ClientCompressed), JsonOf(manifest));
+        Assert.StartsWith("{\"checksum\":\"", await File.ReadAllTextAsync(ManifestPath));
+    }
+
+    [Theory]
+    [InlineData("\"endLsn\":\"0/5000138\"", "\"endLsn\":\"0/5000139\"")]
+    [InlineData("\"startLsn\":\"0/5000028\"", "\"startLsn\":\"0/5000029\"")]
+    [InlineData("\"plainLength\":1000", "\"plainLength\":1001")]
+    [InlineData("\"storedSize\":2000", "\"storedSize\":2001")]
+    public async Task A_flipped_digit_is_a_repository_error_naming_the_manifest(string intact, string damaged)
+    {
+        await BackupCatalog.WriteManifestAsync(_repository, ManifestSamples.ClientCompressed, CancellationToken.None);
+        await ReplaceAsync(intact, damaged);
+
+        var e = await Assert.ThrowsAsync<RepositoryException>(() => BackupCatalog.ReadManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None));
+
+        Assert.Contains($"backups/{ManifestSamples.Id}/manifest.json", e.Message);
+        Assert.Contains("checksum", e.Message);
+    }
+
+    [Fact]
+    public async Task A_manifest_written_before_checksums_still_reads_unchecked()
+    {
+        await WriteOldFormatAsync(JsonOf(ManifestSamples.ClientCompressed));
+
+        var (manifest, checksummed) = await BackupCatalog.ReadCheckedManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None);
+
+        Assert.False(checksummed);
+        Assert.Equal(ManifestSamples.Id, manifest.Id);
+    }
+
+    /// <summary>What a checksum cannot catch in an old manifest, its shape and consistency still do: one error, never an ArgumentException from a dictionary.</summary>
+    [Theory]
+    [InlineData("\"path\":\"base/1/1259\"", "\"pAth\":\"base/1/1259\"", "path")]                       // a damaged property name
+    [InlineData("\"path\":\"base\"", "\"path\":\"base/1/1259\"", "listed twice")]                      // two entries for one path
+    [InlineData("\"endLsn\":\"0/5000138\"", "\"endLsn\":\"0/50001G8\"", "not an LSN")]
+    [InlineData("\"timeline\":1", "\"timeline\":\"1\"", "timeline")]                                   // a wrong type
+    [InlineData("\"plainLength\":1000", "\"plainLength\":1001", "plainLength 1001")]                    // a digit that breaks the chunk layout
+    [InlineData("\"pack\":0,\"offset\":6000", "\"pack\":7,\"offset\":6000", "pack number 7")]
+    [InlineData("\"id\":\"20261201T100000Z\",", "\"id\":\"20261201T100000Z\",\"id\":\"x\",", "id")]     // a duplicate key
+    public async Task A_semantically_damaged_old_manifest_is_a_repository_error_naming_it(string intact, string damaged, string problem)
+    {
+        var json = JsonOf(ManifestSamples.ClientCompressed);
+        Assert.Contains(intact, json);
+        await WriteOldFormatAsync(ReplaceFirst(json, intact, damaged));
+
+        var e = await Assert.ThrowsAsync<RepositoryException>(() => BackupCatalog.ReadManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None));
+
+        Assert.Contains($"backups/{ManifestSamples.Id}/manifest.json", e.Message);
+        Assert.Contains(problem, e.Message);
+    }
+
+    private static string JsonOf(BackupManifest manifest) => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest));
+
+    /// <summary>What pgbackup wrote before manifests carried checksums: the serialised manifest as it is.</summary>
+    private async Task WriteOldFormatAsync(string json)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ManifestPath)!);
+        await File.WriteAllTextAsync(ManifestPath, json);
+    }
+
+    private async Task ReplaceAsync(string intact, string damaged)
+    {
+        var text = await File.ReadAllTextAsync(ManifestPath);
+        Assert.Contains(intact, text);
+        await File.WriteAllTextAsync(ManifestPath, ReplaceFirst(text, intact, damaged));
+    }
+
+    private static string ReplaceFirst(string text, string intact, string damaged)
+    {
+        var at = text.IndexOf(intact, StringComparison.Ordinal);
+        return text[..at] + damaged + text[(at + intact.Length)..];
+    }
+}

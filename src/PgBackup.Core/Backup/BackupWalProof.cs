@@ -42,7 +42,7 @@ internal static class BackupWalProof
             {
                 await repository.Store.GetDecodedAsync(BackupObjects.Absolute(repository, backupId, obj.Key), repository.Codec, records, ct).ConfigureAwait(false);
             }
-            catch (InvalidDataException e)
+            catch (WalFormatException e)
             {
                 throw Unproven(start, end, e.Message);
             }

@@ -12,7 +12,7 @@ namespace PgBackup.Postgres;
 /// <remarks>
 /// Reading starts at a segment boundary. A first page that begins with the tail of an earlier record
 /// skips it (the record's start is not available); every record after that is checked in full.
-/// Damage is an <see cref="InvalidDataException"/> naming the LSN; where valid WAL simply ends (a
+/// Damage is a <see cref="WalFormatException"/> naming the LSN; where valid WAL simply ends (a
 /// zero record length, an all-zero page) <see cref="EndOfWal"/> is set and later pages are ignored.
 /// </remarks>
 public sealed class WalRecordReader
@@ -81,7 +81,7 @@ public sealed class WalRecordReader
     public bool Done => EndOfWal || (StopAfter is { } stop && Last is { } last && last.End >= stop);
 
     /// <summary>Reads the page at <see cref="NextPage"/>: exactly one page of bytes (for the first page, at least its long header).</summary>
-    /// <exception cref="InvalidDataException">The page or a record on it is damaged or out of sequence.</exception>
+    /// <exception cref="WalFormatException">The page or a record on it is damaged or out of sequence.</exception>
     public void ReadPage(ReadOnlySpan<byte> page)
     {
         var address = NextPage;
@@ -244,5 +244,5 @@ public sealed class WalRecordReader
 
     private static int AlignUp(int offset) => (offset + 7) & ~7; // MAXALIGN
 
-    private static InvalidDataException Damaged(Lsn at, string why) => new($"WAL at {at}: {why}");
+    private static WalFormatException Damaged(Lsn at, string why) => new($"WAL at {at}: {why}");
 }

@@ -37,7 +37,7 @@ public sealed class WalRecordReaderStream(WalRecordReader reader) : Stream
     private int PageSizeOfFirstPage() =>
         WalPageHeader.TryRead(_page.AsSpan(0, _filled)) is { IsLong: true, PageSize: > WalPageHeader.LongLength and <= 1 << 16 } h
             ? (int)h.PageSize
-            : throw new InvalidDataException($"WAL at {reader.NextPage}: the first page of a segment has no valid long page header");
+            : throw new WalFormatException($"WAL at {reader.NextPage}: the first page of a segment has no valid long page header");
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 

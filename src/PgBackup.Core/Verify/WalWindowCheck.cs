@@ -100,7 +100,7 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         {
             fault(key, e is Repository.Storage.ObjectNotFoundException ? "missing from the repository (removed while verify ran?)" : e.Message);
         }
-        catch (InvalidDataException e)
+        catch (WalFormatException e)
         {
             fault(key, $"its WAL records do not check out: {e.Message}");
         }

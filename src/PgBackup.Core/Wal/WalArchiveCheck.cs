@@ -118,7 +118,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
                 await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false);
             }
         }
-        catch (InvalidDataException e)
+        catch (WalFormatException e)
         {
             problems.Add(new(WalProblemKind.DamagedWal, $"'{key}' holds WAL whose records do not check out ({e.Message}): a restore to the latest point stops before it; `pgbackup verify --all` names every damaged object"));
         }

@@ -77,7 +77,7 @@ public sealed class WalRecordReaderFacts
         var victim = records[100];
         a[(int)(victim.Start.Value - SegmentA.Value) + 4000] ^= 0x01;
 
-        var e = Assert.Throws<InvalidDataException>(() => ReadAll(SegmentA, null, null, a));
+        var e = Assert.Throws<WalFormatException>(() => ReadAll(SegmentA, null, null, a));
 
         Assert.Contains($"WAL at {victim.Start}", e.Message);
         Assert.Contains("CRC-32C mismatch", e.Message);
@@ -89,7 +89,7 @@ public sealed class WalRecordReaderFacts
         var a = Sample("records-A.zst");
         a[8192 * 7 + 9] ^= 0x10; // xlp_pageaddr of the 8th page
 
-        var e = Assert.Throws<InvalidDataException>(() => ReadAll(SegmentA, null, null, a));
+        var e = Assert.Throws<WalFormatException>(() => ReadAll(SegmentA, null, null, a));
 
         Assert.Contains($"WAL at {SegmentA + 8192 * 7}", e.Message);
         Assert.Contains("recycled, misplaced or damaged", e.Message);
@@ -115,7 +115,7 @@ public sealed class WalRecordReaderFacts
         var a = Sample("records-A.zst");
         var reader = new WalRecordReader(SegmentSize, SegmentA, SystemIdentifier(a) + 1);
 
-        var e = Assert.Throws<InvalidDataException>(() => Read(reader, a));
+        var e = Assert.Throws<WalFormatException>(() => Read(reader, a));
 
         Assert.Contains("written by database system", e.Message);
     }
@@ -153,8 +153,8 @@ public sealed class WalRecordReaderFacts
         var endedEarlier = new Lsn(parent.SwitchPoint.Value - 0x1000);
         var parentsHistory = TimelineHistory.Parse(parent.Timeline, string.Join("\n", history.Entries.SkipLast(1).Select(e => $"{e.Timeline}\t{e.SwitchPoint}\t{e.Reason}")));
 
-        var onParent = Assert.Throws<InvalidDataException>(() => ReadAll(start, parentsHistory.PageMismatch, null, segment));
-        var leftEarlier = Assert.Throws<InvalidDataException>(() => ReadAll(start, TimelineHistory.Parse(history.Timeline,
+        var onParent = Assert.Throws<WalFormatException>(() => ReadAll(start, parentsHistory.PageMismatch, null, segment));
+        var leftEarlier = Assert.Throws<WalFormatException>(() => ReadAll(start, TimelineHistory.Parse(history.Timeline,
             string.Join("\n", history.Entries.Select(e => $"{e.Timeline}\t{(e == parent ? endedEarlier : e.SwitchPoint)}\t{e.Reason}"))).PageMismatch, null, segment));
 
         Assert.Contains($"timeline {history.Timeline}, which is not on the history of timeline {parent.Timeline}", onParent.Message);

@@ -1,6 +1,8 @@
+using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
+using PgBackup.Wal;
 
 namespace PgBackup.Restore;
 
@@ -18,12 +20,14 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
 
     public async Task RunAsync(CancellationToken ct)
     {
+        var backups = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
         foreach (var timeline in plan.TimelinePath.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
         {
-            // The backup may carry its own timeline's history (restored into pg_wal with its WAL); the archive's copy is newer if any.
+            // The backup may carry its own timeline's history (restored into pg_wal with its WAL); the archive's
+            // copy is newer if any, and without an archiver a later backup may carry the target timeline's.
             var name = WalFileName.HistoryFileName(timeline);
             var carried = plan.Backup.Wal.Any(w => w.FileName == name);
-            await FetchAsync(name, (s, t) => repository.Wal.TryGetHistoryAsync(timeline, s, t), required: timeline == plan.Timeline && !carried, ct).ConfigureAwait(false);
+            await FetchAsync(name, (s, t) => ArchivedHistory.TryGetAsync(repository, timeline, backups, s, t), required: timeline == plan.Timeline && !carried, ct).ConfigureAwait(false);
         }
         if (plan.NewestPartial is { } partial)
             await FetchAsync(partial.FileName, (s, t) => repository.Wal.TryGetPartialAsync(partial.Timeline, partial.FileName, s, t), required: false, ct).ConfigureAwait(false);

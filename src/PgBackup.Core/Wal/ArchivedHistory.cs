@@ -24,16 +24,23 @@ public static class ArchivedHistory
     /// </summary>
     public static async Task<TimelineHistory?> LoadAsync(BackupRepository repository, uint timeline, IEnumerable<BackupManifest> backups, CancellationToken ct)
     {
-        if (await LoadAsync(repository, timeline, ct).ConfigureAwait(false) is { } archived) return archived;
+        if (timeline == 1) return TimelineHistory.ForFirstTimeline;
+        using var content = new MemoryStream();
+        return await TryGetAsync(repository, timeline, backups, content, ct).ConfigureAwait(false) ? Parse(timeline, content) : null;
+    }
+
+    /// <summary>Writes the history file of <paramref name="timeline"/> — the archive's, else a backup's own copy — to <paramref name="destination"/>; false when neither has it.</summary>
+    public static async Task<bool> TryGetAsync(BackupRepository repository, uint timeline, IEnumerable<BackupManifest> backups, Stream destination, CancellationToken ct)
+    {
+        if (await repository.Wal.TryGetHistoryAsync(timeline, destination, ct).ConfigureAwait(false)) return true;
         var name = WalFileName.HistoryFileName(timeline);
         foreach (var backup in backups.Reverse())
         {
             if (backup.Wal.FirstOrDefault(w => w.FileName == name) is not { } stored) continue;
-            using var content = new MemoryStream();
-            await repository.Store.GetDecodedAsync(BackupObjects.Absolute(repository, backup.Id, stored.Key), repository.Codec, content, ct).ConfigureAwait(false);
-            return Parse(timeline, content);
+            await repository.Store.GetDecodedAsync(BackupObjects.Absolute(repository, backup.Id, stored.Key), repository.Codec, destination, ct).ConfigureAwait(false);
+            return true;
         }
-        return null;
+        return false;
     }
 
     private static TimelineHistory Parse(uint timeline, MemoryStream content) =>

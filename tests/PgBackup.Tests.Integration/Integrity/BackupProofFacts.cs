@@ -20,7 +20,7 @@ public sealed class BackupProofFacts(SandboxFixture fixture, ITestOutputHelper o
     private readonly BackupTestbed _bed = new(fixture);
 
     [Fact]
-    public async Task A_replica_backup_of_an_idle_cluster_past_a_switchover_restores_to_its_own_end_and_to_the_default_target()
+    public async Task A_replica_backup_of_an_idle_cluster_past_a_switchover_restores_to_its_own_end_and_to_the_default_target_also_once_a_later_timeline_exists()
     {
         if (await LeaderTimelineAsync() == 1)
             fixture.Sandbox("switchover");
@@ -36,6 +36,15 @@ public sealed class BackupProofFacts(SandboxFixture fixture, ITestOutputHelper o
         Assert.NotNull(manifest.LastRecordLsn);
 
         await RestoresAndStartsAsync(policy, manifest.Id, "--immediate");
+        await RestoresAndStartsAsync(policy, manifest.Id);
+
+        // Without an archiver, a later backup on the next timeline carries the only copy of that
+        // timeline's history: the older backup still restores to the default target through it.
+        fixture.Sandbox("switchover");
+        fixture.WaitHealthy();
+        await _bed.WaitForReplicasAsync(Deadline);
+        var later = await PgBackupCli.RunAsync(["backup", "--policy", policy], Deadline);
+        Assert.True(later.ExitCode == 0, later.ToString());
         await RestoresAndStartsAsync(policy, manifest.Id);
     }
 

@@ -49,6 +49,7 @@ C_OK="completed and restores exactly"
 C_FAIL="failed cleanly with one error line and nothing listed"
 C_REFUSED="refused naming the damaged object"
 C_VIOL="VIOLATION"
+C_CHECK_OK="ok"            # follow-up checks (not faults) are ok or VIOLATION
 
 # ---------------------------------------------------------------------------------------------
 # Results
@@ -73,12 +74,17 @@ evidence() { # evidence RC ERRFILE "command"
   echo "exit $1; stderr: ${err:-(empty)}; command: $3"
 }
 
-# Exit 2-5 and exactly one non-empty stderr line starting with "error:" (the error contract).
+# Exit 2-5 and exactly one stderr line starting with "error:" (the error contract); other stderr lines
+# may only be log warnings ("HH:MM:SS WRN ..."), which warnings_of reports as a note.
 clean_error() { # clean_error RC ERRFILE
-  local rc=$1 lines
+  local rc=$1
   [[ $rc -ge 2 && $rc -le 5 ]] || return 1
-  lines="$(grep -cv '^\s*$' "$2")"
-  [[ $lines -eq 1 ]] && grep -q '^error: ' "$2"
+  [[ "$(grep -c '^error: ' "$2")" -eq 1 ]] || return 1
+  [[ "$(grep -v '^\s*$' "$2" | grep -v '^error: ' | grep -cvE '^[0-9]{2}:[0-9]{2}:[0-9]{2} WRN ')" -eq 0 ]]
+}
+warnings_of() { # "; plus N warning line(s): first" or nothing
+  local n; n="$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2} WRN ' "$1")"
+  ((n > 0)) && echo "; plus $n warning line(s) on stderr: $(grep -m1 -E '^[0-9]{2}:[0-9]{2}:[0-9]{2} WRN ' "$1" | cut -c1-200)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -113,6 +119,9 @@ cleanup() {
   log "cleaning up"
   stop_load
   stop_archiver
+  # Whatever else this script still runs in the background (a backup, a restore): by pid.
+  local j; for j in $BK_PID $(jobs -p); do alive "$j" && kill -KILL "$j" 2>/dev/null; done
+  sleep 0.5
   stop_restored_servers
   if [[ -n "$TMPFS" ]] && mountpoint -q "$TMPFS"; then umount "$TMPFS" || umount -l "$TMPFS"; fi
   if [[ "${CHAOS_KEEP_SANDBOX:-}" == 1 ]]; then
@@ -121,7 +130,7 @@ cleanup() {
   else
     "$SANDBOX" down >/dev/null 2>&1 || log "sandbox down failed; run $SANDBOX down"
   fi
-  [[ -n "$WORK" && "$WORK" == /tmp/pgbackup-chaos.* ]] && rm -rf "$WORK"
+  [[ -n "$WORK" && "$WORK" == /tmp/pgbackup-chaos.* ]] && { rm -rf "$WORK" 2>/dev/null || { sleep 2; rm -rf "$WORK"; }; }
   local port busy=""
   for ((port = PORT_LO; port <= PORT_HI; port++)); do
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && busy+=" $port"
@@ -286,10 +295,13 @@ check_no_gap() {
 import json, sys
 try: c = json.load(open(sys.argv[1]))
 except Exception: sys.exit(2)
-sys.exit(0 if not c.get("gaps") and c.get("ok") else 1)
+sys.exit(0 if not c.get("gaps") and "archivedTo" in c else 1)
 PY
     then
-      echo "ok check exit $rc, no gap, archived to $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c.get("archivedTo"), "timeline", c.get("timeline"), "histories", len(c.get("histories") or []))' "$out")"
+      echo "ok check exit $rc, no gap, $(python3 -c 'import json,sys
+c=json.load(open(sys.argv[1])); p=c.get("problems") or []
+print("archived to", c.get("archivedTo"), "on timeline", c.get("timeline"), "with", len(c.get("histories") or []), "history file(s)"
+      + ("; other findings: " + " / ".join(x.get("message", "")[:160] for x in p) if p else ""))' "$out")"
       return 0
     fi
     sleep 2
@@ -365,7 +377,7 @@ restore_one() {
     echo "FAIL $mode restore of $id: $(evidence "$rc" "$res.err" "$cmd")" >"$res"
   else
     got="$(as_postgres "$PG_BIN/psql" -X -At -h /tmp -p "$port" -d chaos -c \
-      "SELECT (SELECT count(*) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM chaos_marker WHERE id = $mark)" 2>&1 | head -1)"
+      "SELECT (SELECT count(*) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM chaos_marker WHERE id = $mark OR $mark = 0 LIMIT 1)" 2>&1 | head -1)"
     if [[ "$got" == "$ACCOUNTS/1" ]]; then
       echo "OK" >"$res"
     else
@@ -376,16 +388,17 @@ restore_one() {
   rm -rf "$dir"
 }
 
-# restore_check POLICY "IDS" MARK: both restores of every id (the two of one id in parallel).
+# restore_check POLICY "IDS" MARK [DEFAULT_MARK]: both restores of every id (the two of one id in parallel);
+# --immediate must hold row MARK, the default target row DEFAULT_MARK (default: MARK). 0: accounts only.
 # Prints "" when all succeeded, else the failures (one per line).
 restore_check() {
-  local p=$1 ids=$2 mark=$3 id p1 p2 a b fails=""
+  local p=$1 ids=$2 mark=$3 dmark=${4:-$3} id p1 p2 a b fails=""
   for id in $ids; do
     next_port; p1=$PORT; next_port; p2=$PORT
     a="$WORK/r.$id.imm" b="$WORK/r.$id.def"
     restore_one "$p" "$id" immediate "$p1" "$mark" "$a" &
     local j1=$!
-    restore_one "$p" "$id" default "$p2" "$mark" "$b" &
+    restore_one "$p" "$id" default "$p2" "$dmark" "$b" &
     local j2=$!
     wait "$j1" "$j2"
     for f in "$a" "$b"; do
@@ -400,7 +413,9 @@ RESTORES=0
 # settle_and_restore PHASE WHAT POLICY BEFORE HEADLINE [CLASS DETAIL]: CLASS/DETAIL are recorded when all is well
 # (default: completed and restores exactly).
 settle_and_restore() {
-  local phase=$1 what=$2 p=$3 before=$4 headline=$5 ok_class=${6:-$C_OK} ok_detail=${7:-} viol="" after incomplete nrc next_err left ids fails
+  local phase=$1 what=$2 p=$3 before=$4 headline=$5 ok_class=${6:-$C_OK} ok_detail=${7:-} viol="" fault_mark=$MARK
+  # A fault already judged a violation: the follow-up still runs (and adds to the evidence).
+  [[ $ok_class == "$C_VIOL" ]] && viol="$ok_detail; " after incomplete nrc next_err left ids fails
   after="$(list_ids "$p")"
   incomplete="$(incomplete_listed "$p" "$after")"
   [[ -n "$incomplete" ]] && viol+="incomplete backup listed after the fault: $incomplete; "
@@ -415,8 +430,12 @@ settle_and_restore() {
   left="$(debris "$p")"; [[ -n "$left" ]] && viol+="after the next backup the repository still holds backup directories without manifest.json: $left; "
   local empties; empties="$(empty_dirs "$p")"
   ((empties > 0)) && headline+="; note: $empties empty backup director(y/ies) left in the local repository"
-  ids="$(new_ids "$before" "$(list_ids "$p")")"
-  fails="$(restore_check "$p" "$ids" "$m")"
+  # What the fault's own run listed holds the row written before it; the next backup the row written before that.
+  local ids_fault ids_next
+  ids_fault="$(new_ids "$before" "$after")"
+  ids_next="$(new_ids "$before $after" "$(list_ids "$p")")"
+  ids="$ids_fault${ids_fault:+ }$ids_next"
+  fails="$(restore_check "$p" "$ids_fault" "$fault_mark")$(restore_check "$p" "$ids_next" "$m")"
   RESTORES=$((RESTORES + 2 * $(wc -w <<<"$ids")))
   [[ -n "$fails" ]] && viol+="$(tr '\n' ' ' <<<"$fails")"
   if [[ -n "$viol" ]]; then
@@ -463,9 +482,10 @@ phase_backup() {
       backup_bg "$p"
       sleep "$d"
       killed=0
-      { alive "$BK_PID" && kill -KILL "$BK_PID" && killed=1; wait_bounded "$BK_PID" 30; rc=$?; } 2>/dev/null
+      local tk=$SECONDS
+      { alive "$BK_PID" && kill -KILL "$BK_PID" && killed=1; wait_bounded "$BK_PID" 90; rc=$?; } 2>/dev/null
       if ((killed)); then
-        headline="killed at ${d}s (exit $rc); listed after: $(new_ids "$before" "$(list_ids "$p")" | sed 's/^$/nothing new/')"
+        headline="killed at ${d}s (exit $rc$( ((SECONDS - tk > 2)) && echo ", took $((SECONDS - tk)) s to die after SIGKILL")); listed after: $(new_ids "$before" "$(list_ids "$p")" | sed 's/^$/nothing new/')"
       else
         headline="the backup ended (exit $rc) before the kill at ${d}s"
         [[ $rc -ne 0 ]] && headline+=": $(evidence "$rc" "$BK_ERR" "$BK_CMD")"
@@ -523,8 +543,16 @@ print(' '.join(map(str,out)))")"
       fi
       # Killed: the half-done copy must not start, and pgbackup must refuse to reuse it.
       local startlog="$WORK/restore/killed-$comp-$d.log" started=0 startmsg refuse_rc refusal
-      if [[ ! -d "$dir" ]]; then
-        record fault restore "$what" "$C_OK" "killed before it created $dir: nothing to start, nothing left"
+      if [[ ! -d "$dir" || -z "$(ls -A "$dir")" ]]; then
+        # Nothing written: then the same directory must take a whole restore that starts.
+        rm -rf "$dir"
+        restore_one "$p" "$id" immediate "$PORT" 0 "$WORK/rk.res"
+        RESTORES=$((RESTORES + 1))
+        if [[ "$(cat "$WORK/rk.res")" == OK ]]; then
+          record fault restore "$what" "$C_OK" "killed before it wrote anything into $dir; a restore --immediate --start into the same directory then completes and answers"
+        else
+          record fault restore "$what" "$C_VIOL" "killed before it wrote anything; the restore into the same directory afterwards: $(cat "$WORK/rk.res")"
+        fi
         continue
       fi
       chown -R postgres:postgres "$dir"
@@ -584,11 +612,11 @@ phase_diskfull() {
       settle_and_restore diskfull "$what" "$p" "$before" "the backup succeeded despite the full disk (exit 0)"
     elif clean_error "$rc" "$WORK/df.err" && [[ -z "$listed" ]]; then
       # Space is back: the next backup must clean the debris, succeed, and restore.
-      local headline; headline="$(grep -m1 '^error:' "$WORK/df.err" | cut -c1-220)"
+      local headline; headline="$(grep -m1 '^error:' "$WORK/df.err" | cut -c1-220)$(warnings_of "$WORK/df.err")"
       settle_and_restore diskfull "$what" "$p" "$before" "exit $rc: $headline" "$C_FAIL" \
         "exit $rc, nothing listed: $headline; with space back the next backup cleaned up and succeeded"
     else
-      record fault diskfull "$what" "$C_VIOL" "$(evidence "$rc" "$WORK/df.err" "pgbackup backup --policy $(basename "$p")"); listed: ${listed:-nothing}"
+      settle_and_restore diskfull "$what" "$p" "$before" "" "$C_VIOL" "$(evidence "$rc" "$WORK/df.err" "pgbackup backup --policy $(basename "$p")"); listed: ${listed:-nothing}"
     fi
   done
   # The archiver into a full repository, then space back and restarted: no gap.
@@ -647,10 +675,10 @@ phase_s3() {
     if [[ $rc -eq 0 ]]; then
       settle_and_restore s3 "$what" "$p" "$before" "the backup rode out the outage (exit 0)"
     elif clean_error "$rc" "$BK_ERR" && [[ -z "$listed" ]]; then
-      headline="exit $rc: $(grep -m1 '^error:' "$BK_ERR" | cut -c1-220)"
+      headline="exit $rc: $(grep -m1 '^error:' "$BK_ERR" | cut -c1-220)$(warnings_of "$BK_ERR")"
       settle_and_restore s3 "$what" "$p" "$before" "$headline" "$C_FAIL" "$headline; nothing listed; the next backup succeeded"
     else
-      record fault s3 "$what" "$C_VIOL" "$(evidence "$rc" "$BK_ERR" "$BK_CMD"); listed: ${listed:-nothing}"
+      settle_and_restore s3 "$what" "$p" "$before" "" "$C_VIOL" "$(evidence "$rc" "$BK_ERR" "$BK_CMD"); listed: ${listed:-nothing}"
     fi
   done
   # Mid-archive: the archiver streams into S3 while pgbench writes; s3rver goes away for 3 s, then 10 s.
@@ -679,11 +707,11 @@ phase_s3() {
   mark
   sleep 4
   local id fails; id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
-  fails="$(restore_check "$p" "$id" "$MARK")"; RESTORES=$((RESTORES + 2))
+  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
   stop_archiver
   drop_slots
-  if [[ -z "$fails" ]]; then record check s3 "restore $id (S3) after the archiver's outages, both ways, row $MARK written after them" "$C_OK" "both restores start and hold the row"
-  else record check s3 "restore $id (S3) after the archiver's outages, both ways, row $MARK written after them" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
+  if [[ -z "$fails" ]]; then record check s3 "restore $id (S3) after the archiver's outages, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_CHECK_OK" "both restores start and hold the rows"
+  else record check s3 "restore $id (S3) after the archiver's outages, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -710,7 +738,7 @@ phase_archive() {
     sleep 3
     res="$(check_no_gap "$p")"
     if ((!was_alive)); then record fault archive "$what" "$C_VIOL" "the archiver had already exited before the kill (see its log); ${res#* }"
-    elif [[ $res == ok* ]]; then record fault archive "$what" "$C_OK" "${res#ok }"
+    elif [[ $res == ok* ]]; then record fault archive "$what" "$C_OK" "${res#ok }; restores: the phase's check row"
     else record fault archive "$what" "$C_VIOL" "${res#gap }"; fi
   done
   # Every segment written across the kills replays.
@@ -718,9 +746,9 @@ phase_archive() {
   mark
   sleep 4
   local id fails; id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
-  fails="$(restore_check "$p" "$id" "$MARK")"; RESTORES=$((RESTORES + 2))
-  if [[ -z "$fails" ]]; then record check archive "restore $id after 8 archiver kills, both ways, row $MARK written after them" "$C_OK" "both restores start and hold the row"
-  else record check archive "restore $id after 8 archiver kills, both ways, row $MARK written after them" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
+  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
+  if [[ -z "$fails" ]]; then record check archive "restore $id after 8 archiver kills, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_CHECK_OK" "both restores start and hold the rows"
+  else record check archive "restore $id after 8 archiver kills, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
   # the archiver keeps running into the switch phase
 }
 
@@ -745,9 +773,9 @@ phase_switch() {
   mark
   sleep 4
   local id fails; id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
-  fails="$(restore_check "$p" "$id" "$MARK")"; RESTORES=$((RESTORES + 2))
-  if [[ -z "$fails" ]]; then record check switch "restore $id (timeline 1) across the switchover and failover, both ways, row $MARK written after them" "$C_OK" "both restores start and hold the row"
-  else record check switch "restore $id (timeline 1) across the switchover and failover, both ways, row $MARK written after them" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
+  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
+  if [[ -z "$fails" ]]; then record check switch "restore $id (timeline 1) across the switchover and failover, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_CHECK_OK" "both restores start and hold the rows"
+  else record check switch "restore $id (timeline 1) across the switchover and failover, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
   stop_archiver   # its repository (with history files and a .partial) is the corruption phase's subject
 
   p=$P_SRV
@@ -765,10 +793,10 @@ phase_switch() {
       if [[ $rc -eq 0 ]]; then
         settle_and_restore switch "$what" "$p" "$before" "the backup completed (exit 0): $(grep -m1 '^backup ' "$BK_OUT" | cut -c1-160)"
       elif clean_error "$rc" "$BK_ERR" && [[ -z "$listed" ]]; then
-        local headline; headline="exit $rc: $(grep -m1 '^error:' "$BK_ERR" | cut -c1-220)"
+        local headline; headline="exit $rc: $(grep -m1 '^error:' "$BK_ERR" | cut -c1-220)$(warnings_of "$BK_ERR")"
         settle_and_restore switch "$what" "$p" "$before" "$headline" "$C_FAIL" "$headline; nothing listed; the next backup succeeded"
       else
-        record fault switch "$what" "$C_VIOL" "$(evidence "$rc" "$BK_ERR" "$BK_CMD"); listed: ${listed:-nothing}"
+        settle_and_restore switch "$what" "$p" "$before" "" "$C_VIOL" "$(evidence "$rc" "$BK_ERR" "$BK_CMD"); listed: ${listed:-nothing}"
       fi
     done
   done
@@ -800,7 +828,8 @@ PY
 }
 
 corrupt_one() { # corrupt_one KIND SOURCE_REPO_DIR RELATIVE_KEY MODE
-  local kind=$1 src=$2 key=$3 mode=$4 dst="$WORK/corrupt/$1" p off rc what
+  local kind=$1 src=$2 key=$3 mode=$4 dst p off rc what
+  dst="$WORK/corrupt/$(tr -c 'a-z0-9\n' '-' <<<"$kind" | tr -s '-')"
   rm -rf "$dst"; mkdir -p "$dst"
   cp -a "$src/." "$dst/"
   p="$(write_policy "corrupt$(tr -cd 'a-z' <<<"$kind")" server local "$dst")"
@@ -832,7 +861,7 @@ phase_corrupt() {
   local r
   for r in "$P_ARC" "$P_CLI"; do
     timeout -k 5 300 "$PGB" verify --policy "$r" --all >"$WORK/v0.out" 2>"$WORK/v0.err"; rc=$?
-    if [[ $rc -eq 0 ]]; then record check corrupt "verify --all of the undamaged $(basename "$r" .yaml) repository" "$C_OK" "exit 0"
+    if [[ $rc -eq 0 ]]; then record check corrupt "verify --all of the undamaged $(basename "$r" .yaml) repository" "$C_CHECK_OK" "exit 0"
     else record check corrupt "verify --all of the undamaged $(basename "$r" .yaml) repository" "$C_VIOL" "$(evidence "$rc" "$WORK/v0.err" "pgbackup verify --policy $(basename "$r") --all") $(tail -2 "$WORK/v0.out" | tr '\n' ' ')"; fi
   done
   local S="$arc/sandbox" k

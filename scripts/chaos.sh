@@ -377,7 +377,7 @@ restore_one() {
     echo "FAIL $mode restore of $id: $(evidence "$rc" "$res.err" "$cmd")" >"$res"
   else
     got="$(as_postgres "$PG_BIN/psql" -X -At -h /tmp -p "$port" -d chaos -c \
-      "SELECT (SELECT count(*) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM chaos_marker WHERE id = $mark OR $mark = 0 LIMIT 1)" 2>&1 | head -1)"
+      "SELECT (SELECT count(*) FROM pgbench_accounts) || '/' || (SELECT CASE WHEN $mark = 0 THEN 1 ELSE (SELECT count(*) FROM chaos_marker WHERE id = $mark) END)" 2>&1 | head -1)"
     if [[ "$got" == "$ACCOUNTS/1" ]]; then
       echo "OK" >"$res"
     else

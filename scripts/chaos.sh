@@ -16,7 +16,7 @@
 #   VIOLATION                                           anything else; evidence printed (exit code, stderr, command)
 # The script never stops at a violation: it records it, goes on, and exits 1 at the end if any occurred.
 #
-# Environment: PGBACKUP_SANDBOX_PORT_BASE (default 15700), PGBACKUP_SANDBOX_DIR (default <repo>/.sandbox),
+# Environment: PGBACKUP_SANDBOX_PORT_BASE (default 15700), PGBACKUP_SANDBOX_DIR (default <repo>/.chaos/sandbox, apart from the test suite's),
 # CHAOS_RESTORE_PORTS (default 15750-15799), CHAOS_SCALE (pgbench scale, default 10), CHAOS_OUT
 # (default docs/reliability.md), CHAOS_DIR (published CLI and logs, default <repo>/.chaos),
 # CHAOS_KEEP_SANDBOX=1, CHAOS_PHASES (default "backup restore diskfull s3 archive switch corrupt").
@@ -24,7 +24,7 @@ set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 export PGBACKUP_SANDBOX_PORT_BASE="${PGBACKUP_SANDBOX_PORT_BASE:-15700}"
-export PGBACKUP_SANDBOX_DIR="${PGBACKUP_SANDBOX_DIR:-$REPO/.sandbox}"
+export PGBACKUP_SANDBOX_DIR="${PGBACKUP_SANDBOX_DIR:-$REPO/.chaos/sandbox}"
 export PGBACKUP_SANDBOX_TIMEOUT="${PGBACKUP_SANDBOX_TIMEOUT:-90}"
 SANDBOX="$REPO/scripts/sandbox.sh"
 CHAOS="${CHAOS_DIR:-$REPO/.chaos}"

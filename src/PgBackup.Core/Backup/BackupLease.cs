@@ -33,11 +33,33 @@ public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset Proc
         try
         {
             using var p = Process.GetProcessById(ProcessId);
-            return Math.Abs((p.StartTime.ToUniversalTime() - ProcessStart.UtcDateTime).TotalSeconds) > 1;
+            return Math.Abs((p.StartTime.ToUniversalTime() - ProcessStart.UtcDateTime).TotalSeconds) > 1 || IsZombie(ProcessId);
         }
         catch (ArgumentException)
         {
             return true;
+        }
+    }
+
+    /// <summary>
+    /// A killed process stays listed until its parent reaps it (state Z in /proc/PID/stat, after the
+    /// parenthesised command name); it will never write again, so its backup is dead.
+    /// </summary>
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var afterName = stat.LastIndexOf(')');
+            return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] == 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -76,9 +76,13 @@ public sealed class ArchivedSandbox : IAsyncDisposable
         }
     }
 
-    /// <summary>Everything the repository holds: relative path and size, for before/after comparisons.</summary>
+    /// <summary>
+    /// Everything the repository holds: relative path and size, for before/after comparisons. The
+    /// local store's uploads in flight (*.pgbackup-tmp files the live archiver writes and renames) are no objects.
+    /// </summary>
     public IReadOnlyList<string> Listing() =>
         Directory.EnumerateFiles(Policy.RepositoryPath, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".pgbackup-tmp", StringComparison.Ordinal))
             .Select(f => $"{Path.GetRelativePath(Policy.RepositoryPath, f)} {new FileInfo(f).Length}").Order(StringComparer.Ordinal).ToList();
 
     /// <summary>The complete archived segments of a timeline (file names), without partials and uploads in flight.</summary>

@@ -45,13 +45,14 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         var newTimeline = oldTimeline + 1;
         Assert.NotEmpty(repo.ArchivedSegments(newTimeline));
 
-        // --dry-run: the repository is byte for byte what it was.
+        // --dry-run: the repository is byte for byte what it was (but for the partial segment the live archiver replaces).
         repo.SetRetention("full_count: 1");
+        static IEnumerable<string> ButPartials(IEnumerable<string> listing) => listing.Where(l => !l.Contains(".partial.zst ", StringComparison.Ordinal));
         var before = repo.Listing();
         var dryRun = await repo.RunAsync("expire", "--dry-run");
         Assert.True(dryRun.ExitCode == 0, dryRun.ToString());
         Assert.Contains($"expire?  backup {b1}", dryRun.Stdout);
-        Assert.Equal(before, repo.Listing());
+        Assert.Equal(ButPartials(before), ButPartials(repo.Listing()));
 
         // Both rules: full_count 1 alone would expire b1 and b2, max_age_days 1 keeps them — either rule keeps.
         repo.SetRetention("full_count: 1", "max_age_days: 1");

@@ -98,6 +98,8 @@ public static class BackupCatalog
             if (o.Key != layout.BackupLease(id)) keys.Add(o.Key);
         }
         await repository.Store.DeleteManyAsync(keys, ct).ConfigureAwait(false);
+        // A put the dead process was in the middle of left a temporary file no listing shows.
+        await repository.Store.RemoveLeftoversAsync(layout.BackupPrefix(id), ct).ConfigureAwait(false);
         await repository.Store.DeleteAsync(layout.BackupLease(id), ct).ConfigureAwait(false);
     }
 

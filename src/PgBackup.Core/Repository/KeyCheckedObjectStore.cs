@@ -68,6 +68,12 @@ internal sealed class KeyCheckedObjectStore(IObjectStore inner, RepositoryLayout
         await inner.DeleteManyAsync(keys, ct).ConfigureAwait(false);
     }
 
+    public async Task RemoveLeftoversAsync(string prefix, CancellationToken ct = default)
+    {
+        await CheckKeyAsync(ct).ConfigureAwait(false);
+        await inner.RemoveLeftoversAsync(prefix, ct).ConfigureAwait(false);
+    }
+
     public void Dispose() => (inner as IDisposable)?.Dispose();
 
     /// <summary>Runs the check once; a check that failed runs again on the next call, so a passing network error is not remembered.</summary>

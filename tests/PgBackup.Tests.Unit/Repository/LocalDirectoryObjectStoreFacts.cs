@@ -13,6 +13,20 @@ public sealed class LocalDirectoryObjectStoreFacts : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>A put killed mid-write (kill -9: no cleanup runs) leaves its temporary file; removing a dead backup's leftovers takes it and the emptied folders, not the objects.</summary>
+    [Fact]
+    public async Task Leftovers_of_a_killed_put_are_removed_but_objects_stay()
+    {
+        await _store.PutAsync("c/backups/1/lease.json", new MemoryStream([1]));
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "c", "backups", "1", "data"));
+        File.WriteAllBytes(Path.Combine(_dir.Path, "c", "backups", "1", "data", ".000001.pack.0123456789abcdef.pgbackup-tmp"), [2]);
+
+        await _store.RemoveLeftoversAsync("c/backups/1/");
+
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "c", "backups", "1", "data")));
+        Assert.Equal(["c/backups/1/lease.json"], await _store.ListAsync("c/backups/1/").Select(o => o.Key).ToListAsync());
+    }
+
     [Fact]
     public async Task Put_then_read_returns_the_same_bytes()
     {

@@ -46,6 +46,13 @@ public interface IObjectStore
 
     /// <summary>Removes many objects with as few requests as the storage allows; absent ones are skipped.</summary>
     Task DeleteManyAsync(IEnumerable<string> keys, CancellationToken ct = default);
+
+    /// <summary>
+    /// Removes what writers killed mid-put left under <paramref name="prefix"/> that no listing shows (a
+    /// local directory's temporary files and emptied folders), once nothing writes there any more: a dead
+    /// backup's folder. Nothing to do for stores whose puts leave no such trace.
+    /// </summary>
+    Task RemoveLeftoversAsync(string prefix, CancellationToken ct = default) => Task.CompletedTask;
 }
 
 /// <summary>One stored object as a listing or HEAD sees it. <see cref="Key"/> is relative to the store's root.</summary>

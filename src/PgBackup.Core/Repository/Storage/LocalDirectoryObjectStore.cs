@@ -124,6 +124,22 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    /// <summary>Temporary files of puts that never finished, and the folders left empty, below the prefix's folder.</summary>
+    public Task RemoveLeftoversAsync(string prefix, CancellationToken ct = default)
+    {
+        ObjectKey.ValidatePrefix(prefix);
+        var directory = new DirectoryInfo(Path.Combine(_root, prefix[..(prefix.LastIndexOf('/') + 1)]));
+        Storage(prefix, "remove leftovers", () =>
+        {
+            if (!directory.Exists) return;
+            foreach (var temp in directory.EnumerateFiles("*" + TempSuffix, SearchOption.AllDirectories))
+                temp.Delete();
+            foreach (var empty in directory.EnumerateDirectories("*", SearchOption.AllDirectories).OrderByDescending(d => d.FullName.Length).Append(directory))
+                if (!empty.EnumerateFileSystemInfos().Any()) empty.Delete();
+        });
+        return Task.CompletedTask;
+    }
+
     public async Task DeleteManyAsync(IEnumerable<string> keys, CancellationToken ct = default)
     {
         foreach (var key in keys)

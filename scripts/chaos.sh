@@ -445,6 +445,19 @@ settle_and_restore() {
   fi
 }
 
+# check_archive_replays PHASE POLICY WHAT: the newest backup restores both ways, its default target
+# reaching a marker row written now (after the phase's faults), from the WAL archived across them.
+check_archive_replays() {
+  local phase=$1 p=$2 what=$3 id fails
+  mark
+  sleep 4
+  id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
+  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
+  what="restore $id $what, both ways (--immediate: all accounts; default target: also row $MARK, written after them)"
+  if [[ -z "$fails" ]]; then record check "$phase" "$what" "$C_CHECK_OK" "both restores start and hold the rows"
+  else record check "$phase" "$what" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Phase: kill -9 of pgbackup backup
 # ---------------------------------------------------------------------------------------------
@@ -704,14 +717,9 @@ phase_s3() {
   done
   stop_load
   # The WAL archived across both outages replays: the default target of the newest backup reaches a row written now.
-  mark
-  sleep 4
-  local id fails; id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
-  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
+  check_archive_replays s3 "$p" "(S3) after the archiver's outages"
   stop_archiver
   drop_slots
-  if [[ -z "$fails" ]]; then record check s3 "restore $id (S3) after the archiver's outages, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_CHECK_OK" "both restores start and hold the rows"
-  else record check s3 "restore $id (S3) after the archiver's outages, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -743,12 +751,7 @@ phase_archive() {
   done
   # Every segment written across the kills replays.
   stop_load
-  mark
-  sleep 4
-  local id fails; id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
-  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
-  if [[ -z "$fails" ]]; then record check archive "restore $id after 8 archiver kills, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_CHECK_OK" "both restores start and hold the rows"
-  else record check archive "restore $id after 8 archiver kills, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
+  check_archive_replays archive "$p" "after 8 archiver kills"
   # the archiver keeps running into the switch phase
 }
 
@@ -770,12 +773,7 @@ phase_switch() {
     else record fault switch "$what" "$C_VIOL" "${res#gap }"; fi
   done
   stop_load
-  mark
-  sleep 4
-  local id fails; id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
-  fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
-  if [[ -z "$fails" ]]; then record check switch "restore $id (timeline 1) across the switchover and failover, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_CHECK_OK" "both restores start and hold the rows"
-  else record check switch "restore $id (timeline 1) across the switchover and failover, both ways (--immediate: all accounts; default target: also row $MARK, written after them)" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
+  check_archive_replays switch "$p" "(timeline 1) across the switchover and failover"
   stop_archiver   # its repository (with history files and a .partial) is the corruption phase's subject
 
   p=$P_SRV

@@ -112,7 +112,6 @@ internal sealed class ArchiveUntar(BackupRepository repository, BackupManifest b
                 file.Write(buffer, 0, read);
                 size += read;
             }
-            file.Flush(flushToDisk: true);
         }
         Interlocked.Add(ref _bytesWritten, size);
         File.SetUnixFileMode(path, entry.Mode);

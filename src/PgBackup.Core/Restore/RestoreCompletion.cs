@@ -5,8 +5,9 @@ namespace PgBackup.Restore;
 /// <summary>
 /// The two ends of a durable restore, as pgBackRest does it. <see cref="Begin"/> marks PGDATA as a
 /// restore in progress; <see cref="CompleteAsync"/> runs once every file is written and flushed:
-/// it flushes every directory (so new names survive a power loss), then renames pg_control into
-/// place and only then removes the mark. Until that rename PostgreSQL refuses to start the directory.
+/// it flushes every file and directory (so data and new names survive a power loss), all in parallel,
+/// then renames pg_control into place and only then removes the mark. Until that rename PostgreSQL
+/// refuses to start the directory.
 /// </summary>
 internal static class RestoreCompletion
 {
@@ -29,15 +30,25 @@ internal static class RestoreCompletion
 
     public static async Task CompleteAsync(RestoreTarget target, CancellationToken ct)
     {
+        // Files at the end rather than as each is closed: a flush inline would stall the single untar
+        // thread on every file, while the kernel has written most pages back by now and the flushes run in parallel.
         var directories = target.Roots.SelectMany(root => Directories(new DirectoryInfo(root)).Prepend(root)).ToList();
-        await Parallel.ForEachAsync(directories, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
-            (dir, _) => { DirectorySync.Flush(dir); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        var files = directories.SelectMany(d => new DirectoryInfo(d).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.FullName));
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = ct };
+        await Parallel.ForEachAsync(files, parallel, (file, _) => { FlushFile(file); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        await Parallel.ForEachAsync(directories, parallel, (dir, _) => { DirectorySync.Flush(dir); return ValueTask.CompletedTask; }).ConfigureAwait(false);
 
         var held = Path.Combine(target.PgData, RestoreTarget.HeldPgControl);
         File.Move(held, Path.Combine(target.PgData, RestoreTarget.PgControl), overwrite: true);
         DirectorySync.Flush(Path.GetDirectoryName(held)!);
         File.Delete(target.MarkerPath);
         DirectorySync.Flush(target.PgData);
+    }
+
+    private static void FlushFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+        file.Flush(flushToDisk: true);
     }
 
     /// <summary>Every directory below <paramref name="dir"/>, not following symbolic links (a tablespace link is flushed at its own root).</summary>

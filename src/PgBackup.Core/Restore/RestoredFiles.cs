@@ -72,7 +72,7 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
         }
     }
 
-    /// <summary>Re-reads every written file, compares its SHA-256 with the manifest and flushes it to disk, in parallel.</summary>
+    /// <summary>Re-reads every written file and compares its SHA-256 with the manifest, in parallel.</summary>
     public Task VerifyAsync(CancellationToken ct) =>
         Parallel.ForEachAsync(backup.Files.Where(NeedsContent), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (entry, token) =>
         {
@@ -106,13 +106,10 @@ internal sealed class RestoredFiles(RestoreTarget target, BackupManifest backup)
         }
     }
 
-    /// <summary>The file's SHA-256; the file is flushed to disk too (written by chunks in any order, it is complete only now).</summary>
     private static async Task<string> Sha256Async(string path, CancellationToken ct)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 20, useAsync: true);
-        var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
-        stream.Flush(flushToDisk: true);
-        return sha256;
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
     }
 
     /// <summary>tablespace_map escapes backslashes in paths the way PostgreSQL reads them back.</summary>

@@ -1,8 +1,8 @@
 using System.CommandLine;
-using PgBackup.Backup;
 using PgBackup.Cli.Hosting;
 using PgBackup.Cli.Rendering;
 using PgBackup.Policies;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Commands;
 

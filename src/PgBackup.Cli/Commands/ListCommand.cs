@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using PgBackup.Backup;
 using PgBackup.Cli.Hosting;
 using PgBackup.Cli.Rendering;
 using PgBackup.Policies;
 using Spectre.Console;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Commands;
 

@@ -1,4 +1,4 @@
-using PgBackup.Backup;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Rendering;
 

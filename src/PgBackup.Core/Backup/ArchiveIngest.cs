@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Backup;
 

@@ -9,6 +9,7 @@ using PgBackup.Postgres;
 using PgBackup.Postgres.Replication;
 using PgBackup.Repository;
 using PgBackup.Repository.Packs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Backup;
 

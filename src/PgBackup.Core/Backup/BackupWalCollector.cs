@@ -6,6 +6,7 @@ using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Backup;
 

@@ -3,6 +3,7 @@ using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Backup;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Backup;
 

@@ -1,10 +1,11 @@
 using System.Formats.Tar;
 using System.IO.Pipelines;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using ZstdSharp;
+using PgBackup.Repository.Catalog;
+using PgBackup.Repository.Packs;
 
 namespace PgBackup.Restore;
 

@@ -1,8 +1,8 @@
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

@@ -1,6 +1,6 @@
-using PgBackup.Backup;
 using PgBackup.Repository;
 using PgBackup.Repository.Packs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

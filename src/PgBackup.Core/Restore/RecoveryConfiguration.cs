@@ -1,5 +1,5 @@
 using System.Globalization;
-using PgBackup.Backup;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

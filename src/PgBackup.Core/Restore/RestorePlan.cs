@@ -1,6 +1,6 @@
-using PgBackup.Backup;
 using PgBackup.Postgres;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

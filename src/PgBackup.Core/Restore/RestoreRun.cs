@@ -3,6 +3,7 @@ using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Repository;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using PgBackup.Backup;
 using PgBackup.Errors;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 

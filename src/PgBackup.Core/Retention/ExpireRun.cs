@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Logging;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Storage;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Retention;
 

@@ -1,10 +1,10 @@
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Storage;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Retention;
 

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
 using PgBackup.Repository.Storage;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Verify;
 
@@ -142,7 +142,7 @@ public sealed class BackupVerifier(BackupRepository repository)
         {
             try
             {
-                await using var pieces = new Restore.PieceStream(repository, backup, archive.Pieces);
+                await using var pieces = new PieceStream(repository, backup, archive.Pieces);
                 await using var zstd = new ZstdSharp.DecompressionStream(pieces, leaveOpen: true);
                 await zstd.CopyToAsync(Stream.Null, 1 << 20, ct).ConfigureAwait(false);
                 AddBytesRead(archive.StoredSize);

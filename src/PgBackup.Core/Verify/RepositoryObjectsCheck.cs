@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using PgBackup.Backup;
 using PgBackup.Drill;
 using PgBackup.Errors;
 using PgBackup.Repository;
 using PgBackup.Repository.Storage;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Verify;
 

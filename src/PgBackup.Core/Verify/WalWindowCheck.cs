@@ -1,9 +1,9 @@
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Wal;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Verify;
 

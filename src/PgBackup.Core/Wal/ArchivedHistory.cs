@@ -1,8 +1,8 @@
 using System.Text;
-using PgBackup.Backup;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Wal;
 

@@ -6,6 +6,7 @@ using PgBackup.Policies;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Wal;
 
@@ -26,9 +27,9 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
             problems.Add(new(WalProblemKind.MissingWal, $"no WAL segment is archived in {repository.Describe}: start `pgbackup archive` or set archive_command to `pgbackup wal-push`"));
 
         var history = await NewestHistoryAsync(archived, problems, ct).ConfigureAwait(false);
-        var backup = await BackupStart.FindOldestAsync(repository, ct).ConfigureAwait(false);
+        var backup = (await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false)).FirstOrDefault();
         var (fromTimeline, from, fromWhat) = backup is not null
-            ? (backup.Timeline, backup.StartLsn, $"start of the oldest backup {backup.BackupId}")
+            ? (backup.Timeline, Lsn.Parse(backup.StartLsn), $"start of the oldest backup {backup.Id}")
             : OldestSegmentOnPath(archived, history) is { } oldest
                 ? (oldest.Timeline, oldest.StartLsn, $"oldest archived segment {oldest} (no backup yet)")
                 : (0u, Lsn.Invalid, "nothing archived");

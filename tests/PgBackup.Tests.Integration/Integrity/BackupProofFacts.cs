@@ -1,8 +1,8 @@
 using System.Text.Json;
-using PgBackup.Backup;
 using PgBackup.Tests.Integration.Backup;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Tests.Integration.Integrity;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using PgBackup.Backup;
 using PgBackup.Drill;
 using PgBackup.Policies;
 using PgBackup.Tests.Integration.Sandbox;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Tests.Integration.Retention;
 

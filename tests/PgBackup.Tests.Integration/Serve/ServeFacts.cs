@@ -7,10 +7,10 @@ using System.Text.Json;
 using Hangfire;
 using Hangfire.Storage;
 using Hangfire.Storage.SQLite;
-using PgBackup.Backup;
 using PgBackup.Policies;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Tests.Integration.Serve;
 

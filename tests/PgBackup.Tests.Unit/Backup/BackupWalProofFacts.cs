@@ -5,6 +5,7 @@ using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 using PgBackup.Tests.Unit.Repository;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Tests.Unit.Backup;
 

@@ -1,7 +1,7 @@
-using PgBackup.Backup;
 using PgBackup.Cli.Serve.Archiver;
 using PgBackup.Cli.Serve.Metrics;
 using PgBackup.Cli.Serve.Status;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Tests.Unit.Serve;
 

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using PgBackup.Backup;
 using PgBackup.Cli.Commands;
 using PgBackup.Cli.Rendering;
 using PgBackup.Cli.Serve.Archiver;
@@ -10,6 +9,7 @@ using PgBackup.Cli.Serve.Status;
 using PgBackup.Cluster;
 using PgBackup.Errors;
 using PgBackup.Policies;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Serve.Api;
 

@@ -1,6 +1,5 @@
 using Hangfire;
 using Hangfire.Server;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Verify;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using PgBackup.Backup;
 using PgBackup.Policies;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Serve.Status;
 

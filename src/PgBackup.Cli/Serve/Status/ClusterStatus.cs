@@ -1,5 +1,5 @@
-using PgBackup.Backup;
 using PgBackup.Cli.Serve.Archiver;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Serve.Status;
 

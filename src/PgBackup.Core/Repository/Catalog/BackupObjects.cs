@@ -1,7 +1,7 @@
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Repository.Catalog;
 
 /// <summary>Stores whole encoded objects of a backup and describes them for the manifest.</summary>
 internal static class BackupObjects

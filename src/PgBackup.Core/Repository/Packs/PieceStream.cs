@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 
 using PgBackup.IO;
+using PgBackup.Repository.Catalog;
 
-namespace PgBackup.Restore;
+namespace PgBackup.Repository.Packs;
 
 /// <summary>
 /// Reads a server-compressed archive's pieces back as one stream, in order, checking each piece's

@@ -1,7 +1,7 @@
-using PgBackup.Backup;
 using PgBackup.Postgres;
+using PgBackup.Repository.Catalog;
 
-namespace PgBackup.Tests.Unit.Backup;
+namespace PgBackup.Tests.Unit.Repository.Catalog;
 
 /// <summary>A client-compressed backup's manifest: one file of two chunks in one pack, its WAL and PostgreSQL's manifest.</summary>
 internal static class ManifestSamples

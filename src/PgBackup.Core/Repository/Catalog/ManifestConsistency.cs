@@ -1,6 +1,6 @@
 using PgBackup.Postgres;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Repository.Catalog;
 
 /// <summary>
 /// What a manifest.json that parsed must also be before anything uses it: the facts restore,

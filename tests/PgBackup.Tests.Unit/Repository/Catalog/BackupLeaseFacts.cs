@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using PgBackup.Backup;
+using PgBackup.Repository.Catalog;
 
-namespace PgBackup.Tests.Unit.Backup;
+namespace PgBackup.Tests.Unit.Repository.Catalog;
 
 public sealed class BackupLeaseFacts
 {

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Repository.Catalog;
 
 /// <summary>
 /// A backup's name: its start time in UTC, e.g. 20261127T021500Z, so ids sort by time. Two

@@ -3,7 +3,7 @@ using System.Text.Json;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Repository.Catalog;
 
 /// <summary>
 /// lease.json of a running backup: who runs it and when it last showed signs of life. A later run

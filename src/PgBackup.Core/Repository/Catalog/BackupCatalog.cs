@@ -5,7 +5,7 @@ using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Repository.Catalog;
 
 public enum BackupStatus { Complete, Running, Dead }
 

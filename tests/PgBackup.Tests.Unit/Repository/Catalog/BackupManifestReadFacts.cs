@@ -1,13 +1,13 @@
 using System.Text;
 using System.Text.Json;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
 using PgBackup.Tests.Unit.Repository;
+using PgBackup.Repository.Catalog;
 
-namespace PgBackup.Tests.Unit.Backup;
+namespace PgBackup.Tests.Unit.Repository.Catalog;
 
 /// <summary>manifest.json carries its own checksum; a damaged one — also an old one without a checksum — is one named repository error.</summary>
 public sealed class BackupManifestReadFacts : IDisposable

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Repository.Catalog;
 
 /// <summary>
 /// manifest.json of one backup (DESIGN.md "Repository format"). Written last: its presence is

@@ -39,7 +39,7 @@ internal static class ListCommand
                 table.AddColumn(h);
             foreach (var s in entries)
                 table.AddRow(s.Id, Markup.Escape(s.Status), s.Source ?? "", s.StartTime?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
-                    s.DurationSeconds is { } d ? $"{d:0.0}s" : "", s.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "", s.StartLsn ?? "", s.EndLsn ?? "",
+                    s.DurationSeconds is { } d ? $"{d:0.0}s" : "", s.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "", s.StartLsn?.ToString() ?? "", s.EndLsn?.ToString() ?? "",
                     s.DatabaseSize is { } size ? ByteSize.Format(size) : "", ByteSize.Format(s.StoredSize), s.RateMBps is { } r ? $"{r:0.0} MB/s" : "");
             AnsiConsole.Write(table);
             return 0;

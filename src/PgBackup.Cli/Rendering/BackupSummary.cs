@@ -1,4 +1,5 @@
 using PgBackup.Repository.Catalog;
+using PgBackup.Postgres;
 
 namespace PgBackup.Cli.Rendering;
 
@@ -9,8 +10,8 @@ internal sealed record BackupSummary(
     string? Source,
     DateTimeOffset? StartTime,
     DateTimeOffset? EndTime,
-    string? StartLsn,
-    string? EndLsn,
+    Lsn? StartLsn,
+    Lsn? EndLsn,
     uint? Timeline,
     long? DatabaseSize,
     long StoredSize,

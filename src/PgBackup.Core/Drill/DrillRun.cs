@@ -134,12 +134,12 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<BackupProgres
     private static DrillCheck ReachedCheck(RestorePlan plan, RecoveryOutcome outcome)
     {
         var size = (ulong)plan.Backup.WalSegmentSize;
-        var required = plan.WalUntil is { } until && until.Value - size > plan.WalFrom.Value ? new Lsn(until.Value - size) : Lsn.Parse(plan.Backup.StartLsn);
+        var required = plan.WalUntil is { } until && until.Value - size > plan.WalFrom.Value ? new Lsn(until.Value - size) : plan.Backup.StartLsn;
         if (outcome.RedoDoneAt is not { } redo || !Lsn.TryParse(redo, out var reached))
             return new DrillCheck("target", plan.WalUntil is null && outcome.End == RecoveryEnd.Promoted,
                 $"the server reported no redo end; the archive ends at {plan.WalUntil?.ToString() ?? "the backup's end"}");
         return reached >= required
-            ? new DrillCheck("target", true, $"replayed to {reached}, into the newest archived segment (archive complete to {plan.WalUntil?.ToString() ?? plan.Backup.EndLsn})")
+            ? new DrillCheck("target", true, $"replayed to {reached}, into the newest archived segment (archive complete to {plan.WalUntil ?? plan.Backup.EndLsn})")
             : new DrillCheck("target", false, $"replay stopped at {reached}, before {required}: archived WAL up to {plan.WalUntil} was not replayed; see the recovery log");
     }
 

@@ -6,6 +6,7 @@ namespace PgBackup.Postgres;
 /// A WAL location (XLogRecPtr): a byte position in the endless WAL stream, written "X/Y" in hex
 /// (high and low 32 bits) exactly as PostgreSQL prints it.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(LsnJsonConverter))]
 public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
 {
     /// <summary>0/0, which PostgreSQL uses as "no location" (InvalidXLogRecPtr).</summary>

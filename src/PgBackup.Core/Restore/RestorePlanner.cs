@@ -30,11 +30,11 @@ public sealed class RestorePlanner(BackupRepository repository)
                 ? new UsageException($"--timeline {targetTimeline} does not exist in the archive (timelines: {string.Join(", ", archived.Timelines.Concat(backups.Select(b => b.Timeline)).Distinct().Order())})")
                 : new RepositoryException($"the history file of timeline {targetTimeline} is not archived, so recovery cannot follow it; run `pgbackup check` (or give --timeline with an older timeline)"));
 
-        var onPath = backups.Where(b => history.IncludesWalUpTo(b.Timeline, Lsn.Parse(b.EndLsn))).ToList();
+        var onPath = backups.Where(b => history.IncludesWalUpTo(b.Timeline, b.EndLsn)).ToList();
         var backup = backupId is not null ? Named(backups, onPath, backupId, targetTimeline) : Newest(onPath, target, targetTimeline);
         CheckBackupPrecedesTarget(backup, target);
 
-        var walFrom = Lsn.Parse(backup.EndLsn);
+        var walFrom = backup.EndLsn;
         var archivedTo = ResumePosition.NewestArchived(archived, history);
         Lsn? walUntil = target.Kind switch
         {
@@ -93,7 +93,7 @@ public sealed class RestorePlanner(BackupRepository repository)
         var eligible = target.Kind switch
         {
             RecoveryTargetKind.Time => onPath.Where(b => b.EndTime <= target.Time).ToList(),
-            RecoveryTargetKind.Lsn => onPath.Where(b => Lsn.Parse(b.EndLsn) <= target.Lsn).ToList(),
+            RecoveryTargetKind.Lsn => onPath.Where(b => b.EndLsn <= target.Lsn).ToList(),
             _ => onPath,
         };
         return eligible.LastOrDefault() ?? throw BeforeOldest(onPath[0], target);
@@ -104,7 +104,7 @@ public sealed class RestorePlanner(BackupRepository repository)
         var tooLate = target.Kind switch
         {
             RecoveryTargetKind.Time => backup.EndTime > target.Time,
-            RecoveryTargetKind.Lsn => Lsn.Parse(backup.EndLsn) > target.Lsn,
+            RecoveryTargetKind.Lsn => backup.EndLsn > target.Lsn,
             _ => false,
         };
         if (tooLate) throw BeforeOldest(backup, target);
@@ -123,11 +123,11 @@ public sealed class RestorePlanner(BackupRepository repository)
     private static void CheckTargetWithinArchive(RecoveryTarget target, Lsn? archivedTo, WalSegmentName? partial, DateTimeOffset? newestWrite, BackupManifest backup)
     {
         // How far the partial reaches is known only once it is read: its segment's end bounds it.
-        var reachable = Lsn.Max(archivedTo ?? Lsn.Invalid, Lsn.Parse(backup.EndLsn));
+        var reachable = Lsn.Max(archivedTo ?? Lsn.Invalid, backup.EndLsn);
         if (partial is { } p) reachable = Lsn.Max(reachable, p.EndLsn);
         if (target.Kind == RecoveryTargetKind.Lsn && target.Lsn > reachable)
-            throw new UsageException($"{target.Describe()} is beyond the end of the archive (complete WAL up to {archivedTo?.ToString() ?? backup.EndLsn}" +
-                $"{(partial is { } q ? $", the archiver's partial segment {q.FileName} at most to {q.EndLsn}" : "")}); the nearest possible target is --lsn {archivedTo?.ToString() ?? backup.EndLsn} or --latest");
+            throw new UsageException($"{target.Describe()} is beyond the end of the archive (complete WAL up to {archivedTo ?? backup.EndLsn}" +
+                $"{(partial is { } q ? $", the archiver's partial segment {q.FileName} at most to {q.EndLsn}" : "")}); the nearest possible target is --lsn {archivedTo ?? backup.EndLsn} or --latest");
         if (target.Kind == RecoveryTargetKind.Time && target.Time > (newestWrite ?? backup.EndTime))
             throw new UsageException($"{target.Describe()} is after the newest archived WAL (written {(newestWrite ?? backup.EndTime).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z); the nearest possible target is --latest, or check that the archiver runs (`pgbackup check`)");
     }

@@ -82,7 +82,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
     }
 
     private static IEnumerable<string> RecoverySettings(RestoreOptions options, RestorePlan plan) =>
-        options.Target.Settings(plan.Backup.LastRecordLsn is { } last ? Postgres.Lsn.Parse(last) : null)
+        options.Target.Settings(plan.Backup.LastRecordLsn)
             .Append($"recovery_target_timeline = '{plan.Timeline}'")
             .Append($"restore_command = '{RecoveryConfiguration.Quote(options.RestoreCommand)}'");
 

@@ -66,8 +66,8 @@ public sealed record RetentionPlan(
             return new RetentionPlan(decisions, debris, [], []);
 
         var wal = new WalNeeds(walObjects, histories, layout, kept[^1].WalSegmentSize);
-        foreach (var backup in kept) wal.Keep(backup.Timeline, Lsn.Parse(backup.StartLsn));
-        var floor = kept.Select(b => Lsn.Parse(b.StartLsn)).Min();
+        foreach (var backup in kept) wal.Keep(backup.Timeline, backup.StartLsn);
+        var floor = kept.Select(b => b.StartLsn).Min();
         return new RetentionPlan(decisions, debris, wal.Expendable(floor), wal.TimelinesWithoutHistory);
     }
 

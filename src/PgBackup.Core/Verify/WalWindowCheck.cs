@@ -22,7 +22,7 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
     {
         var size = backup.WalSegmentSize;
         var archived = await ArchivedWal.LoadAsync(repository, size, ct).ConfigureAwait(false);
-        var end = Lsn.Parse(backup.EndLsn);
+        var end = backup.EndLsn;
         if (await NewestHistoryThroughAsync(archived, backup, end, ct).ConfigureAwait(false) is not { } history)
             return new Result(0, null);
         await CheckCarriedChecksumsAsync(archived, history, backup.Timeline, end, ct).ConfigureAwait(false);

@@ -29,7 +29,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
         var history = await NewestHistoryAsync(archived, problems, ct).ConfigureAwait(false);
         var backup = (await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false)).FirstOrDefault();
         var (fromTimeline, from, fromWhat) = backup is not null
-            ? (backup.Timeline, Lsn.Parse(backup.StartLsn), $"start of the oldest backup {backup.Id}")
+            ? (backup.Timeline, backup.StartLsn, $"start of the oldest backup {backup.Id}")
             : OldestSegmentOnPath(archived, history) is { } oldest
                 ? (oldest.Timeline, oldest.StartLsn, $"oldest archived segment {oldest} (no backup yet)")
                 : (0u, Lsn.Invalid, "nothing archived");

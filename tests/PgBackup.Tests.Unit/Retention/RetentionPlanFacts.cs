@@ -163,7 +163,7 @@ public sealed class RetentionPlanFacts
         {
             Id = id, Cluster = "main", SystemIdentifier = "7301234567890123456", ServerVersionNum = 150018, ToolVersion = "test",
             Source = new BackupSource("m2", "127.0.0.1", 5432), StartTime = started, EndTime = started.AddMinutes(3),
-            StartLsn = startLsn, EndLsn = (Lsn.Parse(startLsn) + 0x1000000).ToString(), Timeline = timeline, WalSegmentSize = WalSegmentSize.Default,
+            StartLsn = Lsn.Parse(startLsn), EndLsn = Lsn.Parse(startLsn) + 0x1000000, Timeline = timeline, WalSegmentSize = WalSegmentSize.Default,
             Compression = "zstd", CompressionLevel = 3, ChunkSize = 4 << 20, DatabaseSize = 40 << 20, StoredSize = 8 << 20,
             Tablespaces = [], Files = [], Packs = [], Wal = [], PostgresManifest = new EncodedObject("backup_manifest.zst", 900, "00"),
         };

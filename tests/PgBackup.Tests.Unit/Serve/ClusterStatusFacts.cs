@@ -2,6 +2,7 @@ using PgBackup.Cli.Serve.Archiver;
 using PgBackup.Cli.Serve.Metrics;
 using PgBackup.Cli.Serve.Status;
 using PgBackup.Repository.Catalog;
+using PgBackup.Postgres;
 
 namespace PgBackup.Tests.Unit.Serve;
 
@@ -13,7 +14,7 @@ public sealed class ClusterStatusFacts
     {
         Id = id, Cluster = "main", SystemIdentifier = "1", ServerVersionNum = 150018, ToolVersion = "0.1.0",
         Source = new BackupSource("m1", "10.0.0.1", 5432), StartTime = start, EndTime = start + duration,
-        StartLsn = "0/1000028", EndLsn = "0/1000100", Timeline = 1, WalSegmentSize = 16 << 20, Compression = "zstd", CompressionLevel = 3, ChunkSize = 4 << 20,
+        StartLsn = Lsn.Parse("0/1000028"), EndLsn = Lsn.Parse("0/1000100"), Timeline = 1, WalSegmentSize = 16 << 20, Compression = "zstd", CompressionLevel = 3, ChunkSize = 4 << 20,
         DatabaseSize = 1000, StoredSize = 300, Tablespaces = [], Files = [], Packs = [], Wal = [],
         PostgresManifest = new EncodedObject("backup_manifest.zst", 10, "00"),
     }, 300, start + duration);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using PgBackup.Postgres;
 
 namespace PgBackup.Repository.Catalog;
 
@@ -19,14 +20,14 @@ public sealed record BackupManifest
     public required BackupSource Source { get; init; }
     public required DateTimeOffset StartTime { get; init; }
     public required DateTimeOffset EndTime { get; init; }
-    public required string StartLsn { get; init; }
-    public required string EndLsn { get; init; }
+    public required Lsn StartLsn { get; init; }
+    public required Lsn EndLsn { get; init; }
     /// <summary>
     /// Start of the WAL record that ends at <see cref="EndLsn"/>, found when the backup proved its WAL.
     /// A restore to the backup's end stops after this record, so it needs no WAL beyond the backup's
     /// own; null in manifests written before backups proved themselves.
     /// </summary>
-    public string? LastRecordLsn { get; init; }
+    public Lsn? LastRecordLsn { get; init; }
     public required uint Timeline { get; init; }
     /// <summary>wal_segment_size of the source, which names and sizes every WAL file.</summary>
     public required long WalSegmentSize { get; init; }

@@ -30,9 +30,8 @@ internal static class ManifestConsistency
 
     private static string? Inconsistency(BackupManifest m)
     {
-        if (!Lsn.TryParse(m.StartLsn, out var start)) return $"startLsn '{m.StartLsn}' is not an LSN";
-        if (!Lsn.TryParse(m.EndLsn, out var end)) return $"endLsn '{m.EndLsn}' is not an LSN";
-        if (end < start) return $"endLsn {m.EndLsn} lies before startLsn {m.StartLsn}";
+        // An LSN that is not one fails the JSON read itself (LsnJsonConverter).
+        if (m.EndLsn < m.StartLsn) return $"endLsn {m.EndLsn} lies before startLsn {m.StartLsn}";
         if (m.Timeline == 0) return "timeline is 0";
         if (!WalSegmentSize.IsValid(m.WalSegmentSize)) return $"walSegmentSize {m.WalSegmentSize} is not a WAL segment size";
         if (m.ChunkSize <= 0) return $"chunkSize {m.ChunkSize} is not a size";

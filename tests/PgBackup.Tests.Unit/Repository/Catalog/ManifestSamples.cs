@@ -13,7 +13,7 @@ internal static class ManifestSamples
         Id = Id, Cluster = "main", SystemIdentifier = "7312345678901234567", ServerVersionNum = 150018, ToolVersion = "test",
         Source = new BackupSource("m2", "127.0.0.1", 5432),
         StartTime = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero), EndTime = new DateTimeOffset(2026, 12, 1, 10, 3, 0, TimeSpan.Zero),
-        StartLsn = "0/5000028", EndLsn = "0/5000138", Timeline = 1, WalSegmentSize = WalSegmentSize.Default,
+        StartLsn = Lsn.Parse("0/5000028"), EndLsn = Lsn.Parse("0/5000138"), Timeline = 1, WalSegmentSize = WalSegmentSize.Default,
         Compression = "zstd", CompressionLevel = 3, ChunkSize = 4 << 20, DatabaseSize = (4 << 20) + 1000, StoredSize = 9000,
         Tablespaces = [],
         Files =

@@ -1,28 +1,27 @@
-using System.Globalization;
 using System.Reflection;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using PgBackup.Cluster;
 using PgBackup.Errors;
+using PgBackup.Formats;
 using PgBackup.Policies;
-using PgBackup.Postgres;
 using PgBackup.Postgres.Replication;
-using PgBackup.Repository;
-using PgBackup.Repository.Packs;
+using PgBackup.Postgres;
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository.Packs;
+using PgBackup.Repository;
 
 namespace PgBackup.Backup;
 
 /// <summary>
-/// `pgbackup backup`, top-down: pick the healthiest replica, stream BASE_BACKUP from it into
-/// chunked, compressed packs while a second connection streams the WAL the backup needs, then
-/// publish manifest.json — last, so nothing incomplete is ever listed. A source that fails
-/// mid-way fails the attempt cleanly; with retries the next healthiest member is tried.
+/// `pgbackup backup`, top-down: remove dead backups' debris, pick the healthiest replica, and from
+/// it: open the source, agree on the repository, take an id and a lease, pin the WAL with a
+/// temporary slot, stream BASE_BACKUP into the backup's format while a second connection streams
+/// the WAL the backup needs, store that WAL and the timeline's history, prove the WAL record by
+/// record, then publish manifest.json — last, so nothing incomplete is ever listed. A source that
+/// fails mid-way fails the attempt cleanly; with retries the next healthiest member is tried.
 /// </summary>
 public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgress>? progress = null)
 {
-    public const int ChunkSize = RepositoryDescriptor.DefaultChunkSize;
-
     /// <summary>32 MiB packs: few objects per GiB, and at most three in memory (one filling, two uploading).</summary>
     public const int PackSize = 32 << 20;
 
@@ -53,126 +52,79 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
         }
     }
 
+    /// <summary>One attempt from one member; whatever it stored is discarded if any step fails.</summary>
     private async Task<BackupManifest> BackupFromAsync(BackupRepository repository, ClusterMember member, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
-        var settings = policy.Replication(member.Host!, member.Port!.Value, "pgbackup");
-        await using var data = await ReplicationConnection.OpenAsync(settings, ct).ConfigureAwait(false);
-        await using var walConnection = await ReplicationConnection.OpenAsync(settings, ct).ConfigureAwait(false);
-        var system = await data.IdentifySystemAsync(ct).ConfigureAwait(false);
-        var segmentSize = ServerSetting.ParseBytes(await data.ShowAsync("wal_segment_size", ct).ConfigureAwait(false));
-        var serverVersion = int.Parse(await data.ShowAsync("server_version_num", ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        await RepositoryDescriptor.OpenOrCreateAsync(repository.Store, repository.Layout, new RepositoryDescriptor
-        {
-            SystemIdentifier = system.SystemId,
-            PgMajor = serverVersion / 10000,
-            ChunkSize = ChunkSize,
-            CreatedAt = started,
-            KeyCheck = repository.Codec.Key?.KeyCheck,
-        }, ct).ConfigureAwait(false);
-
-        var taken = (await BackupCatalog.ListAsync(repository, ct).ConfigureAwait(false)).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        var id = BackupId.For(started, taken);
-        var lease = BackupLease.ForThisProcess();
-        await lease.WriteAsync(repository, id, ct).ConfigureAwait(false);
-        using var running = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var heartbeat = HeartbeatAsync(repository, id, lease, running.Token);
+        await using var source = await SourceSession.OpenAsync(policy, member, ct).ConfigureAwait(false);
+        await AgreeOnRepositoryAsync(repository, source, started, ct).ConfigureAwait(false);
+        var id = await NewIdAsync(repository, started, ct).ConfigureAwait(false);
+        await using var heartbeat = await BackupHeartbeat.StartAsync(repository, id, ct).ConfigureAwait(false);
         try
         {
-            // A TEMPORARY slot pins the WAL from the start of the backup and vanishes with the connection, however we die.
-            var slot = "pgbackup_backup_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-            await walConnection.CreatePhysicalSlotAsync(slot, reserveWal: true, ct, temporary: true).ConfigureAwait(false);
-
-            var serverSide = policy.Backup.Compression == CompressionSite.Server;
+            var format = BackupFormats.For(policy.Backup.Compression);
+            var slot = await source.CreateTemporarySlotAsync(ct).ConfigureAwait(false);
             await using var packs = new PackWriter(repository.Store, repository.Layout, id, PackSize);
-            await using var backup = await data.StartBaseBackupAsync(new BaseBackupOptions
-            {
-                Label = "pgbackup " + id,
-                // pg_verifybackup needs checksums; CRC32C costs the source far less CPU than SHA-256.
-                ManifestChecksums = "CRC32C",
-                Compression = serverSide ? "zstd" : null,
-                CompressionDetail = serverSide ? $"level={repository.Codec.CompressionLevel},workers={policy.Backup.ServerWorkers}" : null,
-            }, ct).ConfigureAwait(false);
-            log.LogInformation("Backup {Backup} started at {Lsn} on timeline {Timeline}", id, backup.StartLsn, backup.StartTimeline);
-            var wal = await BackupWalCollector.StartAsync(walConnection, slot, backup.StartLsn, backup.StartTimeline, segmentSize, repository, id, log, ct).ConfigureAwait(false);
+            await using var stream = await source.StartBaseBackupAsync(id, format.SourceCompression(repository.Codec.CompressionLevel, policy.Backup.ServerWorkers), ct).ConfigureAwait(false);
+            log.LogInformation("Backup {Backup} started at {Lsn} on timeline {Timeline}", id, stream.StartLsn, stream.StartTimeline);
+            var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, repository, id, log, ct).ConfigureAwait(false);
 
-            // Client side: our workers compress chunks. Server side: the source's zstd did, we only store.
-            await using var ingest = serverSide ? null : new ArchiveIngest(packs, repository.Codec, ChunkSize, Environment.ProcessorCount, ct);
-            var serverIngest = serverSide ? new ServerCompressedIngest(packs, repository.Codec) : null;
-            long BytesDone() => ingest?.BytesRead ?? backup.BytesDoneReportedByServer;
-            using var reporter = new BackupProgressReporter(progress, () => new BackupProgress("copying", BytesDone(), backup.TotalEstimate, ingest?.CurrentFile, DateTimeOffset.UtcNow - started));
-            EncodedObject? postgresManifest = null;
-            while (await backup.NextArchiveAsync(ct).ConfigureAwait(false) is { } archive)
-            {
-                if (archive.IsManifest)
-                    postgresManifest = await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.PostgresBackupManifest(id), archive.Content, ct).ConfigureAwait(false);
-                else if (serverIngest is not null)
-                    await serverIngest.IngestAsync(archive.Content, TablespaceOid(backup, archive), archive.Name, ct).ConfigureAwait(false);
-                else
-                    await ingest!.IngestAsync(archive.Content, TablespaceOid(backup, archive), ct).ConfigureAwait(false);
-            }
-            if (backup.EndTimeline != backup.StartTimeline)
-                throw new OperationFailedException($"the source changed timeline from {backup.StartTimeline} to {backup.EndTimeline} during the backup; the backup is discarded");
-            if (ingest is not null) await ingest.CompleteAsync().ConfigureAwait(false);
+            await using var ingest = format.StartIngest(packs, repository, ct);
+            long BytesDone() => ingest.BytesRead ?? stream.BytesDoneReportedByServer;
+            using var reporter = new BackupProgressReporter(progress, () => new BackupProgress("copying", BytesDone(), stream.TotalEstimate, ingest.CurrentFile, DateTimeOffset.UtcNow - started));
+            var postgresManifest = await CopyArchivesAsync(repository, id, stream, ingest, ct).ConfigureAwait(false);
             await packs.CompleteAsync(ct).ConfigureAwait(false);
-            reporter.Report(new BackupProgress("storing WAL", BytesDone(), backup.TotalEstimate, null, DateTimeOffset.UtcNow - started));
-            var walSegments = (await wal.FinishAsync(backup.EndLsn, WalWait, ct).ConfigureAwait(false)).ToList();
-            var history = TimelineHistory.ForFirstTimeline;
-            if (backup.StartTimeline > 1)
-            {
-                // Recovery to timeline N needs N's history file: keep it with the backup, as pg_basebackup -X stream does.
-                var file = await data.TimelineHistoryAsync(backup.StartTimeline, ct).ConfigureAwait(false);
-                history = TimelineHistory.Parse(backup.StartTimeline, System.Text.Encoding.UTF8.GetString(file.Content));
-                using var content = new MemoryStream(file.Content, writable: false);
-                walSegments.Add(await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.BackupHistory(id, backup.StartTimeline), content, ct).ConfigureAwait(false));
-            }
-            reporter.Report(new BackupProgress("checking WAL", BytesDone(), backup.TotalEstimate, null, DateTimeOffset.UtcNow - started));
-            var lastRecord = await BackupWalProof.CheckAsync(repository, id, walSegments, backup.StartLsn, backup.EndLsn, history, system.SystemId, segmentSize, ct).ConfigureAwait(false);
+
+            reporter.Report(new BackupProgress("storing WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
+            var walObjects = (await wal.FinishAsync(stream.EndLsn, WalWait, ct).ConfigureAwait(false)).ToList();
+            var history = await StoreHistoryAsync(repository, id, source, stream.StartTimeline, walObjects, ct).ConfigureAwait(false);
+
+            reporter.Report(new BackupProgress("checking WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
+            var lastRecord = await BackupWalProof.CheckAsync(repository, id, walObjects, stream.StartLsn, stream.EndLsn, history, source.System.SystemId, source.SegmentSize, ct).ConfigureAwait(false);
 
             var storedPacks = packs.StoredPacks;
             var packIndex = storedPacks.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
-            var files = ingest?.Entries(key => packIndex[key]) ?? [];
-            var archives = serverIngest?.Archives(key => packIndex[key]) ?? [];
-            var pgManifest = postgresManifest ?? throw new OperationFailedException("the source sent no backup_manifest; the backup is discarded");
+            var content = ingest.Content(key => packIndex[key], stream.BytesDoneReportedByServer);
             var manifest = new BackupManifest
             {
                 Id = id,
                 Cluster = policy.Cluster,
-                SystemIdentifier = system.SystemId,
-                ServerVersionNum = serverVersion,
+                SystemIdentifier = source.System.SystemId,
+                ServerVersionNum = source.ServerVersionNum,
                 ToolVersion = ToolVersion,
                 Source = new BackupSource(member.Name, member.Host!, member.Port!.Value),
                 StartTime = started,
                 EndTime = DateTimeOffset.UtcNow,
-                StartLsn = backup.StartLsn,
-                EndLsn = backup.EndLsn,
+                StartLsn = stream.StartLsn,
+                EndLsn = stream.EndLsn,
                 LastRecordLsn = lastRecord,
-                Timeline = backup.StartTimeline,
-                WalSegmentSize = segmentSize,
-                Compression = Repository.Codecs.RepositoryCodec.Name + (serverSide ? " (by the source)" : ""),
+                Timeline = stream.StartTimeline,
+                WalSegmentSize = source.SegmentSize,
+                Format = format.Name,
+                Compression = format.CompressionLabel,
                 CompressionLevel = repository.Codec.CompressionLevel,
-                ChunkSize = ChunkSize,
-                DatabaseSize = serverSide ? backup.BytesDoneReportedByServer : files.Sum(f => f.Size),
-                StoredSize = storedPacks.Sum(p => p.Size) + walSegments.Sum(w => w.StoredSize) + pgManifest.StoredSize,
-                Tablespaces = backup.Tablespaces.Where(t => t.Oid is not null).Select(t => new BackupTablespace(t.Oid!.Value, t.Location!)).ToList(),
-                Files = files,
-                Archives = archives,
+                ChunkSize = RepositoryDescriptor.DefaultChunkSize,
+                DatabaseSize = content.DatabaseSize,
+                StoredSize = storedPacks.Sum(p => p.Size) + walObjects.Sum(w => w.StoredSize) + postgresManifest.StoredSize,
+                Tablespaces = stream.Tablespaces.Where(t => t.Oid is not null).Select(t => new BackupTablespace(t.Oid!.Value, t.Location!)).ToList(),
+                Files = content.Files,
+                Archives = content.Archives,
                 Packs = storedPacks.Select(p => new StoredObject(BackupObjects.Relative(repository, id, p.Key), p.Size, p.Sha256)).ToList(),
-                Wal = walSegments,
-                PostgresManifest = pgManifest,
+                Wal = walObjects,
+                PostgresManifest = postgresManifest,
             };
-            await running.CancelAsync().ConfigureAwait(false);
-            await heartbeat.ConfigureAwait(false);
+
+            // Publish: the manifest is the only mark of a complete backup, so it goes last.
+            await heartbeat.StopAsync().ConfigureAwait(false);
             await BackupCatalog.WriteManifestAsync(repository, manifest, ct).ConfigureAwait(false);
-            await repository.Store.DeleteAsync(repository.Layout.BackupLease(id), ct).ConfigureAwait(false);
+            await heartbeat.ReleaseAsync(ct).ConfigureAwait(false);
             log.LogInformation("Backup {Backup} complete: {Files} files, {Size} bytes of data, {Stored} bytes stored, {Lsn} to {EndLsn}",
-                id, files.Count, manifest.DatabaseSize, manifest.StoredSize, manifest.StartLsn, manifest.EndLsn);
+                id, content.Files.Count, manifest.DatabaseSize, manifest.StoredSize, manifest.StartLsn, manifest.EndLsn);
             return manifest;
         }
         catch (Exception e)
         {
-            await running.CancelAsync().ConfigureAwait(false);
-            await heartbeat.ConfigureAwait(false);
+            await heartbeat.StopAsync().ConfigureAwait(false);
             await DiscardAsync(repository, id).ConfigureAwait(false);
             // The replication client and the WAL collector know only host:port or "the source":
             // the one line the user reads must say which member the failed attempt copied from.
@@ -182,6 +134,56 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
                 throw new SourceUnavailableException($"backup from {member.Name} failed: {e.Message}", e);
             throw;
         }
+    }
+
+    /// <summary>repo.json is created by the first backup; every later one must come from the same cluster and codec.</summary>
+    private static Task AgreeOnRepositoryAsync(BackupRepository repository, SourceSession source, DateTimeOffset started, CancellationToken ct) =>
+        RepositoryDescriptor.OpenOrCreateAsync(repository.Store, repository.Layout, new RepositoryDescriptor
+        {
+            SystemIdentifier = source.System.SystemId,
+            PgMajor = source.PgMajor,
+            ChunkSize = RepositoryDescriptor.DefaultChunkSize,
+            CreatedAt = started,
+            KeyCheck = repository.Codec.Key?.KeyCheck,
+        }, ct);
+
+    private static async Task<string> NewIdAsync(BackupRepository repository, DateTimeOffset started, CancellationToken ct)
+    {
+        var taken = (await BackupCatalog.ListAsync(repository, ct).ConfigureAwait(false)).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        return BackupId.For(started, taken);
+    }
+
+    /// <summary>
+    /// Streams every archive BASE_BACKUP sends into the format, and PostgreSQL's backup_manifest
+    /// into its own object; returns that object. A timeline change during the copy discards the backup.
+    /// </summary>
+    private static async Task<EncodedObject> CopyArchivesAsync(BackupRepository repository, string id, BaseBackupStream stream, IContentIngest ingest, CancellationToken ct)
+    {
+        EncodedObject? postgresManifest = null;
+        while (await stream.NextArchiveAsync(ct).ConfigureAwait(false) is { } archive)
+        {
+            if (archive.IsManifest)
+                postgresManifest = await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.PostgresBackupManifest(id), archive.Content, ct).ConfigureAwait(false);
+            else
+                await ingest.IngestAsync(archive.Content, archive.Name, TablespaceOid(stream, archive), ct).ConfigureAwait(false);
+        }
+        if (stream.EndTimeline != stream.StartTimeline)
+            throw new OperationFailedException($"the source changed timeline from {stream.StartTimeline} to {stream.EndTimeline} during the backup; the backup is discarded");
+        await ingest.CompleteAsync().ConfigureAwait(false);
+        return postgresManifest ?? throw new OperationFailedException("the source sent no backup_manifest; the backup is discarded");
+    }
+
+    /// <summary>
+    /// Recovery to timeline N needs N's history file: keep it with the backup, as pg_basebackup -X
+    /// stream does, and return the history the backup's WAL is checked against.
+    /// </summary>
+    private static async Task<TimelineHistory> StoreHistoryAsync(BackupRepository repository, string id, SourceSession source, uint timeline, List<EncodedObject> walObjects, CancellationToken ct)
+    {
+        if (timeline == 1) return TimelineHistory.ForFirstTimeline;
+        var file = await source.Data.TimelineHistoryAsync(timeline, ct).ConfigureAwait(false);
+        using var content = new MemoryStream(file.Content, writable: false);
+        walObjects.Add(await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.BackupHistory(id, timeline), content, ct).ConfigureAwait(false));
+        return TimelineHistory.Parse(timeline, System.Text.Encoding.UTF8.GetString(file.Content));
     }
 
     private static uint? TablespaceOid(BaseBackupStream backup, BaseBackupArchive archive) =>
@@ -200,21 +202,6 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
         catch (Exception e)
         {
             log.LogWarning("Could not remove the objects of failed backup {Backup} now ({Reason}); the next backup will", id, e.Message);
-        }
-    }
-
-    private static async Task HeartbeatAsync(BackupRepository repository, string id, BackupLease lease, CancellationToken ct)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(BackupLease.HeartbeatInterval, ct).ConfigureAwait(false);
-                await (lease with { Heartbeat = DateTimeOffset.UtcNow }).WriteAsync(repository, id, ct).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
 using PgBackup.Backup;
 using PgBackup.Errors;
+using PgBackup.Formats;
 using PgBackup.Policies;
-using PgBackup.Repository;
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository;
 
 namespace PgBackup.Restore;
 
@@ -28,49 +29,34 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
         var backup = plan.Backup;
         foreach (var oid in options.TablespaceMap.Keys.Where(oid => backup.Tablespaces.All(t => t.Oid != oid)))
             throw new UsageException($"--tablespace-map {oid}=...: backup {backup.Id} has no tablespace with OID {oid} (it has: {string.Join(", ", backup.Tablespaces.Select(t => $"{t.Oid} at {t.Location}").DefaultIfEmpty("none"))})");
-        var serverCompressed = backup.Archives.Count > 0;
-        if (serverCompressed && options.Delta)
-            throw new UsageException($"--delta needs a backup with per-file chunks; backup {backup.Id} was compressed by the source (backup.compression: server): restore into an empty directory");
         var target = new RestoreTarget(options.PgData,
             backup.Tablespaces.ToDictionary(t => t.Oid, t => options.TablespaceMap.GetValueOrDefault(t.Oid) ?? t.Location), options.Delta);
+        var content = BackupFormats.Of(backup).Restorer(repository, backup, target, options.Delta);
         log.LogInformation("Restoring backup {Backup} ({Size} bytes, from {Member}) into {PgData}, recovering to {Target} on timeline {Timeline}",
             backup.Id, backup.DatabaseSize, backup.Source.Member, target.PgData, options.Target.Describe(), plan.Timeline);
 
         try
         {
             RestoreCompletion.Begin(target, backup.Id);
-            var files = new RestoredFiles(target, backup);
-            if (options.Delta) await files.KeepMatchingAsync(ct).ConfigureAwait(false);
-            files.CreateLayout();
+            await content.PrepareAsync(ct).ConfigureAwait(false);
             var pgManifest = Path.Combine(target.PgData, "backup_manifest");
             await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, pgManifest, ct).ConfigureAwait(false);
-            var download = new PackDownload(repository, backup, files);
-            var untar = serverCompressed ? new ArchiveUntar(repository, backup, target, await PostgresManifestIndex.LoadAsync(pgManifest, ct).ConfigureAwait(false)) : null;
-            long Written() => untar?.BytesWritten ?? download.BytesWritten;
             var pgWal = Path.Combine(target.PgData, "pg_wal");
             var wal = new ArchivedWalDownload(repository, plan, pgWal);
-            using (new BackupProgressReporter(progress, () => new BackupProgress(Written() < backup.DatabaseSize ? "restoring" : "fetching WAL",
-                       Written() + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
+            using (new BackupProgressReporter(progress, () => new BackupProgress(content.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
+                       content.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
             {
-                if (untar is not null)
-                {
-                    await untar.RunAsync(ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await download.RunAsync(ct).ConfigureAwait(false);
-                    await files.VerifyAsync(ct).ConfigureAwait(false);
-                }
+                await content.WriteAsync(pgManifest, ct).ConfigureAwait(false);
                 foreach (var segment in backup.Wal)
                     await RestoreEncodedAsync(repository, backup, segment, Path.Combine(pgWal, segment.FileName), ct).ConfigureAwait(false);
                 await wal.RunAsync(ct).ConfigureAwait(false);
             }
-            files.RewriteTablespaceMap();
-            files.ApplyMetadata();
+            TablespaceMap.Write(target, backup);
+            content.ApplyMetadata();
             RecoveryConfiguration.Apply(target.PgData, backup, options.Port, RecoverySettings(options, plan));
             RestoreCompletion.WriteDurably(Path.Combine(target.PgData, "recovery.signal"), "");
             await RestoreCompletion.CompleteAsync(target, ct).ConfigureAwait(false);
-            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), Written(), files.KeptCount, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
+            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), content.BytesWritten, content.FilesKept, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

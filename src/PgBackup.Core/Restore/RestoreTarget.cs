@@ -1,4 +1,5 @@
 using PgBackup.Errors;
+using PgBackup.Formats;
 
 namespace PgBackup.Restore;
 
@@ -12,7 +13,7 @@ namespace PgBackup.Restore;
 /// when everything else is durable (<see cref="RestoreCompletion"/>): PostgreSQL cannot start a
 /// directory without it, so a restore killed at any moment can never be started half-done.
 /// </remarks>
-internal sealed class RestoreTarget
+internal sealed class RestoreTarget : IRestoreDestination
 {
     public const string PgControl = "global/pg_control";
 
@@ -41,6 +42,8 @@ internal sealed class RestoreTarget
     public IReadOnlyDictionary<uint, string> TablespaceDirs { get; }
 
     public string MarkerPath => Path.Combine(PgData, Marker);
+
+    public bool IsOwnFile(string path) => path == MarkerPath;
 
     /// <summary>Where a manifest path lands: under PGDATA, or under its tablespace's directory (pg_control under its held name).</summary>
     public string PathOf(uint? tablespace, string relative)

@@ -1,12 +1,11 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
-using PgBackup.Errors;
-using PgBackup.Repository;
+using PgBackup.Formats;
+using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
 using PgBackup.Repository.Storage;
-using PgBackup.Repository.Catalog;
+using PgBackup.Repository;
 
 namespace PgBackup.Verify;
 
@@ -16,11 +15,9 @@ namespace PgBackup.Verify;
 /// the manifest. Streams everything: memory holds one chunk per worker, whatever the backup size.
 /// </summary>
 /// <remarks>
-/// Packs are read twice: once whole, to check the stored bytes against the SHA-256 the manifest
-/// recorded (parallel across packs); once chunk by chunk in file order, to decode every chunk and
-/// check each file's SHA-256 (parallel across files). Chunks of one file are spread over packs in
-/// whatever order the compression workers finished, so one pass could only hash files in order by
-/// holding chunks back — memory that grows with the file.
+/// Packs are read twice: once whole here, to check the stored bytes against the SHA-256 the manifest
+/// recorded (parallel across packs), and once by the backup's format, which decodes its data and
+/// checks every file (<see cref="IBackupFormat.CheckAsync"/>).
 /// </remarks>
 public sealed class BackupVerifier(BackupRepository repository)
 {
@@ -38,8 +35,7 @@ public sealed class BackupVerifier(BackupRepository repository)
         _manifestChecksummed = manifestChecksummed;
         if (!manifestChecksummed) _findings.NoChecksum(repository.Layout.BackupManifest(backup.Id));
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Packs, Parallel(ct), (pack, token) => CheckPackAsync(backup, pack, token)).ConfigureAwait(false);
-        await CheckFilesAsync(backup, ct).ConfigureAwait(false);
-        await System.Threading.Tasks.Parallel.ForEachAsync(backup.Archives, Parallel(ct), (archive, token) => CheckArchiveAsync(backup, archive, token)).ConfigureAwait(false);
+        await Guarded(repository.Layout.BackupManifest(backup.Id), () => BackupFormats.Of(backup).CheckAsync(repository, backup, _findings, ct)).ConfigureAwait(false);
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Wal.Prepend(backup.PostgresManifest), Parallel(ct),
             (obj, token) => CheckEncodedAsync(backup, obj, token)).ConfigureAwait(false);
         var wal = await new WalWindowCheck(repository, Fault, AddBytesRead, _findings.NoChecksum).RunAsync(backup, ct).ConfigureAwait(false);
@@ -65,92 +61,6 @@ public sealed class BackupVerifier(BackupRepository repository)
             else if (hashing.Sha256 != pack.Sha256)
                 Fault(key, $"stored bytes have SHA-256 {hashing.Sha256}, the manifest recorded {pack.Sha256}: " +
                     (_manifestChecksummed ? "the pack is damaged" : "the pack is damaged, or manifest.json, which has no checksum of its own (written by an older version)"));
-        }).ConfigureAwait(false);
-    }
-
-    private async Task CheckFilesAsync(BackupManifest backup, CancellationToken ct)
-    {
-        // One reader and one chunk buffer per worker, reused from file to file.
-        var readers = new ConcurrentBag<(ChunkReader Reader, byte[] Plain)>();
-        try
-        {
-            await System.Threading.Tasks.Parallel.ForEachAsync(backup.Files.Where(f => f.Type == BackupFileType.File), Parallel(ct), async (file, token) =>
-            {
-                if (!readers.TryTake(out var worker)) worker = (new ChunkReader(repository.Store, repository.Codec), new byte[backup.ChunkSize]);
-                try
-                {
-                    await CheckFileAsync(backup, file, worker.Reader, worker.Plain, token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    readers.Add(worker);
-                }
-            }).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var (reader, _) in readers) reader.Dispose();
-        }
-    }
-
-    private async Task CheckFileAsync(BackupManifest backup, BackupFile file, ChunkReader reader, byte[] plain, CancellationToken ct)
-    {
-        var name = $"{file.Path}{(file.Tablespace is { } oid ? $" (tablespace {oid})" : "")} of backup {backup.Id}";
-        var manifestKey = repository.Layout.BackupManifest(backup.Id);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long length = 0;
-        foreach (var chunk in file.Chunks)
-        {
-            if (chunk.Pack < 0 || chunk.Pack >= backup.Packs.Count || chunk.PlainLength > plain.Length)
-            {
-                Fault(name, $"the manifest points a chunk at pack {chunk.Pack} with {chunk.PlainLength} bytes, which this backup does not have: the manifest is damaged");
-                return;
-            }
-            var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[chunk.Pack].Key);
-            var recordWrong = false;
-            var read = await Guarded(key, async () =>
-            {
-                try
-                {
-                    await reader.ReadAsync(new ChunkRef(key, chunk.Offset, chunk.StoredLength, chunk.PlainLength), plain, ct).ConfigureAwait(false);
-                }
-                catch (RepositoryException e) when (e.InnerException is ChunkLengthMismatchException)
-                {
-                    // The frame proved itself intact with its own checksum: the manifest's record of it is what is wrong.
-                    Fault(manifestKey, $"{name}: {e.Message}");
-                    recordWrong = true;
-                }
-                AddBytesRead(chunk.StoredLength);
-            }).ConfigureAwait(false);
-            if (!read || recordWrong) return; // The fault is named; the file's checksum cannot be computed.
-            sha.AppendData(plain, 0, chunk.PlainLength);
-            length += chunk.PlainLength;
-        }
-        var hash = Convert.ToHexStringLower(sha.GetCurrentHash());
-        // Every chunk decoded with its own zstd checksum holding, so the chunks are intact: a disagreement is manifest.json's.
-        if (length != file.Size)
-            Fault(manifestKey, $"{name}: its chunks hold {length} bytes, the manifest says the file has {file.Size}: manifest.json is damaged");
-        else if (hash != file.Sha256)
-            Fault(manifestKey, $"{name}: its intact chunks have SHA-256 {hash}, the manifest recorded {file.Sha256}: manifest.json is damaged");
-    }
-
-    /// <summary>A server-compressed archive: every piece's SHA-256 (checked while reading), and the whole zstd stream decodes.</summary>
-    private async ValueTask CheckArchiveAsync(BackupManifest backup, BackupArchive archive, CancellationToken ct)
-    {
-        var name = $"archive {archive.Name} of backup {backup.Id}";
-        await Guarded(name, async () =>
-        {
-            try
-            {
-                await using var pieces = new PieceStream(repository, backup, archive.Pieces);
-                await using var zstd = new ZstdSharp.DecompressionStream(pieces, leaveOpen: true);
-                await zstd.CopyToAsync(Stream.Null, 1 << 20, ct).ConfigureAwait(false);
-                AddBytesRead(archive.StoredSize);
-            }
-            catch (Exception e) when (e is ZstdSharp.ZstdException or InvalidDataException or EndOfStreamException)
-            {
-                throw new RepositoryException($"does not decompress ({e.Message})", e);
-            }
         }).ConfigureAwait(false);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using PgBackup.Errors;
+using PgBackup.Formats;
 using PgBackup.Repository.Storage;
 
 namespace PgBackup.Verify;
@@ -8,7 +9,7 @@ namespace PgBackup.Verify;
 /// What one verify pass found, collected from parallel checks: faults, objects that have no
 /// checksum of their own because an older version wrote them, and how many bytes were read.
 /// </summary>
-internal sealed class Findings
+internal sealed class Findings : IContentFindings
 {
     private readonly ConcurrentBag<VerifyFault> _faults = [];
     private readonly ConcurrentBag<string> _unchecked = [];
@@ -27,7 +28,7 @@ internal sealed class Findings
     public void Read(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
 
     /// <summary>Runs one object's check; a missing, unreadable or corrupt object becomes a fault naming it. False if it did.</summary>
-    public async Task<bool> GuardedAsync(string key, Func<Task> check)
+    public async Task<bool> GuardedAsync(string obj, Func<Task> check)
     {
         try
         {
@@ -36,11 +37,11 @@ internal sealed class Findings
         }
         catch (ObjectNotFoundException)
         {
-            Fault(key, "missing from the repository");
+            Fault(obj, "missing from the repository");
         }
         catch (RepositoryException e)
         {
-            Fault(key, e.Message);
+            Fault(obj, e.Message);
         }
         return false;
     }

@@ -31,6 +31,11 @@ public sealed record BackupManifest
     public required uint Timeline { get; init; }
     /// <summary>wal_segment_size of the source, which names and sizes every WAL file.</summary>
     public required long WalSegmentSize { get; init; }
+    /// <summary>
+    /// How the data is stored ("client-chunks" or "server-archives", see Formats/BackupFormats.cs);
+    /// null in manifests written before it was recorded.
+    /// </summary>
+    public string? Format { get; init; }
     public required string Compression { get; init; }
     public required int CompressionLevel { get; init; }
     public required int ChunkSize { get; init; }
@@ -39,11 +44,11 @@ public sealed record BackupManifest
     /// <summary>Bytes the backup occupies in the repository (packs, WAL, PostgreSQL's manifest).</summary>
     public required long StoredSize { get; init; }
     public required IReadOnlyList<BackupTablespace> Tablespaces { get; init; }
-    /// <summary>Every file with its chunks (client-side compression); empty for server-compressed backups,
+    /// <summary>client-chunks: every file with its chunks. Empty for server-archives backups,
     /// whose file list and checksums are PostgreSQL's own backup_manifest.</summary>
     public required IReadOnlyList<BackupFile> Files { get; init; }
-    /// <summary>Server-compressed backups: each tar archive as the source compressed it, cut into pieces stored in packs.</summary>
-    /// <remarks>Absent from manifests of client-compressed backups; the source-generated reader passes null then.</remarks>
+    /// <summary>server-archives: each tar archive as the source compressed it, cut into pieces stored in packs.</summary>
+    /// <remarks>Absent from manifests of client-chunks backups; the source-generated reader passes null then.</remarks>
     public IReadOnlyList<BackupArchive> Archives { get => _archives; init => _archives = value ?? []; }
     private readonly IReadOnlyList<BackupArchive> _archives = [];
     public required IReadOnlyList<StoredObject> Packs { get; init; }

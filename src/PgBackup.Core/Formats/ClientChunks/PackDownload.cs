@@ -1,14 +1,14 @@
-using PgBackup.Repository;
-using PgBackup.Repository.Packs;
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository.Packs;
+using PgBackup.Repository;
 
-namespace PgBackup.Restore;
+namespace PgBackup.Formats.ClientChunks;
 
 /// <summary>
 /// Fills restored files from the backup's packs: every pack is read front to back with one GET,
 /// several packs at once, and each decoded chunk is written at its offset in its file.
 /// </summary>
-internal sealed class PackDownload(BackupRepository repository, BackupManifest backup, RestoredFiles files)
+internal sealed class PackDownload(BackupRepository repository, BackupManifest backup, ChunkRestore files)
 {
     private long _bytesWritten;
 

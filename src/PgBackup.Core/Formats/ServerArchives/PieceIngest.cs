@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
+using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
-using PgBackup.Repository.Catalog;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Formats.ServerArchives;
 
 /// <summary>
 /// Stores BASE_BACKUP archives exactly as the source compressed them (COMPRESSION 'zstd'): the
@@ -11,14 +11,19 @@ namespace PgBackup.Backup;
 /// and the native zstd on the replica (with its own worker threads) does the compressing. In an
 /// encrypted repository each piece is sealed as one unit, like a chunk.
 /// </summary>
-internal sealed class ServerCompressedIngest(PackWriter packs, RepositoryCodec codec)
+internal sealed class PieceIngest(PackWriter packs, RepositoryCodec codec) : IContentIngest
 {
     private const int PieceSize = 4 << 20;
     private readonly List<(uint? Tablespace, string Name, long Size, List<(ChunkRef Piece, string Sha256)> Pieces)> _archives = [];
     private readonly byte[] _buffer = new byte[PieceSize];
     private readonly byte[] _sealed = codec.IsEncrypted ? new byte[PieceSize + RepositoryCodec.PieceOverhead] : [];
 
-    public async Task IngestAsync(Stream compressed, uint? tablespace, string name, CancellationToken ct)
+    /// <summary>Null: the archives stay compressed, so only the source's progress reports know the plain bytes.</summary>
+    public long? BytesRead => null;
+
+    public string? CurrentFile => null;
+
+    public async Task IngestAsync(Stream compressed, string name, uint? tablespace, CancellationToken ct)
     {
         var pieces = new List<(ChunkRef, string)>();
         long size = 0;
@@ -35,8 +40,14 @@ internal sealed class ServerCompressedIngest(PackWriter packs, RepositoryCodec c
         _archives.Add((tablespace, name, size, pieces));
     }
 
-    /// <summary>The manifest entries, once the packs are stored.</summary>
-    public IReadOnlyList<BackupArchive> Archives(Func<string, int> packIndex) =>
-        _archives.Select(a => new BackupArchive(a.Tablespace, a.Name, a.Size,
-            a.Pieces.Select(p => new ChunkLocation(packIndex(p.Piece.PackKey), p.Piece.Offset, p.Piece.StoredLength, p.Piece.PlainLength, p.Sha256)).ToList())).ToList();
+    /// <summary>Every piece is appended by the time <see cref="IngestAsync"/> returns: there are no workers to wait for.</summary>
+    public Task CompleteAsync() => Task.CompletedTask;
+
+    /// <summary>Each archive with its pieces; the file list and checksums are PostgreSQL's own backup_manifest.</summary>
+    public BackupContent Content(Func<string, int> packIndex, long sourceReportedBytes) =>
+        new([], _archives.Select(a => new BackupArchive(a.Tablespace, a.Name, a.Size,
+            a.Pieces.Select(p => new ChunkLocation(packIndex(p.Piece.PackKey), p.Piece.Offset, p.Piece.StoredLength, p.Piece.PlainLength, p.Sha256)).ToList())).ToList(),
+            sourceReportedBytes);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

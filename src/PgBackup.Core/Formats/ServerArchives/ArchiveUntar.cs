@@ -1,13 +1,13 @@
 using System.Formats.Tar;
 using System.IO.Pipelines;
+using ZstdSharp;
 using PgBackup.Errors;
 using PgBackup.Postgres;
-using PgBackup.Repository;
-using ZstdSharp;
 using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Packs;
+using PgBackup.Repository;
 
-namespace PgBackup.Restore;
+namespace PgBackup.Formats.ServerArchives;
 
 /// <summary>
 /// Restores a server-compressed backup: each archive's pieces are read in order, decompressed on
@@ -15,16 +15,34 @@ namespace PgBackup.Restore;
 /// is checked against PostgreSQL's own backup_manifest (size and CRC-32C) as it is written — no
 /// second read of the data.
 /// </summary>
-internal sealed class ArchiveUntar(BackupRepository repository, BackupManifest backup, RestoreTarget target, IReadOnlyDictionary<string, PostgresManifestFile> expected)
+internal sealed class ArchiveUntar(BackupRepository repository, BackupManifest backup, IRestoreDestination target) : IContentRestore
 {
     private const int CopyBuffer = 1 << 20;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, PostgresManifestFile> _expected = new Dictionary<string, PostgresManifestFile>();
     private long _bytesWritten;
 
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Nothing is kept: without per-file checksums of our own there is no --delta (the format refuses it).</summary>
+    public int FilesKept => 0;
+
+    /// <summary>The tar archives carry every directory: only the roots are made up front.</summary>
+    public Task PrepareAsync(CancellationToken ct)
     {
+        foreach (var dir in target.Roots)
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Modes and times are set as each entry is untarred.</summary>
+    public void ApplyMetadata()
+    {
+    }
+
+    public async Task WriteAsync(string postgresManifest, CancellationToken ct)
+    {
+        var expected = _expected = await PostgresManifestIndex.LoadAsync(postgresManifest, ct).ConfigureAwait(false);
         await Task.WhenAll(backup.Archives.Select(a => RestoreArchiveAsync(a, ct))).ConfigureAwait(false);
         var missing = expected.Keys.Where(p => !_seen.Contains(p) && p != "backup_manifest").Take(3).ToList();
         if (missing.Count > 0)
@@ -118,7 +136,7 @@ internal sealed class ArchiveUntar(BackupRepository repository, BackupManifest b
         File.SetUnixFileMode(path, entry.Mode);
         File.SetLastWriteTimeUtc(path, entry.ModificationTime.UtcDateTime);
         lock (_seen) _seen.Add(manifestPath);
-        if (!expected.TryGetValue(manifestPath, out var want))
+        if (!_expected.TryGetValue(manifestPath, out var want))
             throw new RepositoryException($"backup {backup.Id} holds {manifestPath}, which its backup_manifest does not list: the backup is damaged");
         if (want.Size != size || (want.ChecksumAlgorithm == "CRC32C" && want.Checksum != crc.ToManifestHex()))
             throw new RepositoryException($"restored file {manifestPath} ({size} bytes, CRC-32C {crc.ToManifestHex()}) does not match backup_manifest ({want.Size} bytes, {want.ChecksumAlgorithm} {want.Checksum}): backup {backup.Id} is damaged; run `pgbackup verify {backup.Id}`");

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PgBackup.Errors;
 
-namespace PgBackup.Restore;
+namespace PgBackup.Formats.ServerArchives;
 
 /// <summary>One file as PostgreSQL's backup_manifest lists it.</summary>
 public sealed record PostgresManifestFile(string Path, long Size, string? ChecksumAlgorithm, string? Checksum);

@@ -2,11 +2,11 @@ using System.Buffers;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
-using PgBackup.Repository.Catalog;
 
-namespace PgBackup.Backup;
+namespace PgBackup.Formats.ClientChunks;
 
 /// <summary>
 /// Turns BASE_BACKUP's tar streams into manifest entries and packed chunks. One reader parses the
@@ -14,7 +14,7 @@ namespace PgBackup.Backup;
 /// one per core, encode the chunks and append them to the packs. The chunk queue is bounded, so
 /// memory stays flat however large the database is.
 /// </summary>
-internal sealed class ArchiveIngest : IAsyncDisposable
+internal sealed class ChunkIngest : IContentIngest
 {
     private readonly PackWriter _packs;
     private readonly int _chunkSize;
@@ -24,7 +24,7 @@ internal sealed class ArchiveIngest : IAsyncDisposable
     private readonly CancellationTokenSource _failed = new();
     private long _bytesRead;
 
-    public ArchiveIngest(PackWriter packs, RepositoryCodec codec, int chunkSize, int workers, CancellationToken ct)
+    public ChunkIngest(PackWriter packs, RepositoryCodec codec, int chunkSize, int workers, CancellationToken ct)
     {
         _packs = packs;
         _chunkSize = chunkSize;
@@ -33,13 +33,11 @@ internal sealed class ArchiveIngest : IAsyncDisposable
         _workers = Enumerable.Range(0, workers).Select(_ => Task.Run(() => CompressAsync(codec, token), CancellationToken.None)).ToArray();
     }
 
-    /// <summary>Plain bytes of file content read so far.</summary>
-    public long BytesRead => Interlocked.Read(ref _bytesRead);
+    public long? BytesRead => Interlocked.Read(ref _bytesRead);
 
     public string? CurrentFile { get; private set; }
 
-    /// <summary>Reads one tar archive to its end; <paramref name="tablespace"/> is null for the main data directory.</summary>
-    public async Task IngestAsync(Stream tar, uint? tablespace, CancellationToken ct)
+    public async Task IngestAsync(Stream tar, string name, uint? tablespace, CancellationToken ct)
     {
         await using var reader = new TarReader(tar, leaveOpen: true);
         while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } entry)
@@ -68,17 +66,19 @@ internal sealed class ArchiveIngest : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every chunk has been compressed and appended to a pack.</summary>
     public async Task CompleteAsync()
     {
         _jobs.Writer.TryComplete();
         await Task.WhenAll(_workers).ConfigureAwait(false);
     }
 
-    /// <summary>The manifest entries, once <see cref="CompleteAsync"/> returned and the packs are stored.</summary>
-    public IReadOnlyList<BackupFile> Entries(Func<string, int> packIndex) =>
-        _files.Select(f => new BackupFile(f.Tablespace, f.Path, f.Type, f.Size, f.Mode, f.ModifiedTime, f.Sha256, f.LinkTarget,
+    /// <summary>Every file with its chunks; the database's size is what this ingest read, the plain sum of the files.</summary>
+    public BackupContent Content(Func<string, int> packIndex, long sourceReportedBytes)
+    {
+        var files = _files.Select(f => new BackupFile(f.Tablespace, f.Path, f.Type, f.Size, f.Mode, f.ModifiedTime, f.Sha256, f.LinkTarget,
             f.Chunks.Select(c => new ChunkLocation(packIndex(c!.PackKey), c.Offset, c.StoredLength, c.PlainLength)).ToList())).ToList();
+        return new BackupContent(files, [], files.Sum(f => f.Size));
+    }
 
     private async Task<string> ReadChunksAsync(Stream data, PendingFile file, CancellationToken ct)
     {

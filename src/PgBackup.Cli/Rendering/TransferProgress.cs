@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using PgBackup.Backup;
 using PgBackup.Policies;
 using Spectre.Console;
+using PgBackup.IO;
 
 namespace PgBackup.Cli.Rendering;
 
@@ -13,7 +13,7 @@ internal static class TransferProgress
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);
 
-    public static async Task<T> RunAsync<T>(string title, ILogger log, Func<IProgress<BackupProgress>, Task<T>> work)
+    public static async Task<T> RunAsync<T>(string title, ILogger log, Func<IProgress<CopyProgress>, Task<T>> work)
     {
         if (Console.IsErrorRedirected)
         {
@@ -47,7 +47,7 @@ internal static class TransferProgress
             }).ConfigureAwait(false);
     }
 
-    public static string Describe(BackupProgress p)
+    public static string Describe(CopyProgress p)
     {
         var total = p.BytesTotal is { } t && t > 0 ? $" of {ByteSize.Format(t)} ({100.0 * p.BytesDone / t:0}%)" : "";
         var eta = p.Remaining is { } r ? $", ETA {r:hh\\:mm\\:ss}" : "";
@@ -57,11 +57,11 @@ internal static class TransferProgress
     private static string Shorten(string? file) => file is null ? "" : file.Length <= 30 ? file : "…" + file[^29..];
 
     /// <summary>Reports synchronously on the caller's thread: Progress&lt;T&gt; would queue reports out of order.</summary>
-    private sealed class Reporter(Action<BackupProgress> report) : IProgress<BackupProgress>
+    private sealed class Reporter(Action<CopyProgress> report) : IProgress<CopyProgress>
     {
         private readonly Lock _lock = new();
 
-        public void Report(BackupProgress value)
+        public void Report(CopyProgress value)
         {
             lock (_lock) report(value);
         }

@@ -9,6 +9,7 @@ using PgBackup.Postgres;
 using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Packs;
 using PgBackup.Repository;
+using PgBackup.IO;
 
 namespace PgBackup.Backup;
 
@@ -20,7 +21,7 @@ namespace PgBackup.Backup;
 /// record, then publish manifest.json — last, so nothing incomplete is ever listed. A source that
 /// fails mid-way fails the attempt cleanly; with retries the next healthiest member is tried.
 /// </summary>
-public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgress>? progress = null)
+public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
     /// <summary>32 MiB packs: few objects per GiB, and at most three in memory (one filling, two uploading).</summary>
     public const int PackSize = 32 << 20;
@@ -71,15 +72,15 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<BackupProgre
 
             await using var ingest = format.StartIngest(packs, repository, ct);
             long BytesDone() => ingest.BytesRead ?? stream.BytesDoneReportedByServer;
-            using var reporter = new BackupProgressReporter(progress, () => new BackupProgress("copying", BytesDone(), stream.TotalEstimate, ingest.CurrentFile, DateTimeOffset.UtcNow - started));
+            using var reporter = new CopyProgressReporter(progress, () => new CopyProgress("copying", BytesDone(), stream.TotalEstimate, ingest.CurrentFile, DateTimeOffset.UtcNow - started));
             var postgresManifest = await CopyArchivesAsync(repository, id, stream, ingest, ct).ConfigureAwait(false);
             await packs.CompleteAsync(ct).ConfigureAwait(false);
 
-            reporter.Report(new BackupProgress("storing WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
+            reporter.Report(new CopyProgress("storing WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
             var walObjects = (await wal.FinishAsync(stream.EndLsn, WalWait, ct).ConfigureAwait(false)).ToList();
             var history = await StoreHistoryAsync(repository, id, source, stream.StartTimeline, walObjects, ct).ConfigureAwait(false);
 
-            reporter.Report(new BackupProgress("checking WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
+            reporter.Report(new CopyProgress("checking WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
             var lastRecord = await BackupWalProof.CheckAsync(repository, id, walObjects, stream.StartLsn, stream.EndLsn, history, source.System.SystemId, source.SegmentSize, ct).ConfigureAwait(false);
 
             var storedPacks = packs.StoredPacks;

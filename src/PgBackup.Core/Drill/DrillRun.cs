@@ -7,6 +7,7 @@ using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Postgres;
 using PgBackup.Restore;
+using PgBackup.IO;
 
 namespace PgBackup.Drill;
 
@@ -24,7 +25,7 @@ public sealed record DrillOptions(string? Scratch, bool Keep, string RestoreComm
 /// the end of the archive, run pg_amcheck and count what each database holds, then stop and clean
 /// up. Every step is timed; the report goes to the repository (drills/) whatever the outcome.
 /// </summary>
-public sealed class DrillRun(Policy policy, ILogger log, IProgress<BackupProgress>? progress = null)
+public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromHours(2);
 

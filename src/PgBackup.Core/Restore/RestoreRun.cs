@@ -5,6 +5,7 @@ using PgBackup.Formats;
 using PgBackup.Policies;
 using PgBackup.Repository.Catalog;
 using PgBackup.Repository;
+using PgBackup.IO;
 
 namespace PgBackup.Restore;
 
@@ -18,7 +19,7 @@ public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyLis
 /// every file's SHA-256, put the backup's WAL and the archived WAL up to the target into pg_wal,
 /// and write the recovery settings so the copy recovers to the target and runs standalone.
 /// </summary>
-public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgress>? progress = null)
+public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
     /// <param name="plan">The plan the caller already showed (restore prints it first); null to plan here.</param>
     public async Task<RestoreResult> RunAsync(RestoreOptions options, CancellationToken ct, RestorePlan? plan = null)
@@ -43,7 +44,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<BackupProgr
             await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, pgManifest, ct).ConfigureAwait(false);
             var pgWal = Path.Combine(target.PgData, "pg_wal");
             var wal = new ArchivedWalDownload(repository, plan, pgWal);
-            using (new BackupProgressReporter(progress, () => new BackupProgress(content.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
+            using (new CopyProgressReporter(progress, () => new CopyProgress(content.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
                        content.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
             {
                 await content.WriteAsync(pgManifest, ct).ConfigureAwait(false);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Postgres;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PgBackup.Backup;
 using PgBackup.Errors;
 using PgBackup.Formats;
 using PgBackup.Policies;

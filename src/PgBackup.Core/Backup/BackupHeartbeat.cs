@@ -22,9 +22,10 @@ internal sealed class BackupHeartbeat : IAsyncDisposable
         _beating = BeatAsync(lease, _running.Token);
     }
 
-    public static async Task<BackupHeartbeat> StartAsync(BackupRepository repository, string id, CancellationToken ct)
+    /// <param name="dependsOn">The earlier backups an incremental reuses blocks of: expire keeps them while the lease lives.</param>
+    public static async Task<BackupHeartbeat> StartAsync(BackupRepository repository, string id, IReadOnlyList<string> dependsOn, CancellationToken ct)
     {
-        var lease = BackupLease.ForThisProcess();
+        var lease = BackupLease.ForThisProcess(dependsOn);
         await lease.WriteAsync(repository, id, ct).ConfigureAwait(false);
         return new BackupHeartbeat(repository, id, lease, ct);
     }

@@ -28,7 +28,8 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
 
     private static readonly TimeSpan WalWait = TimeSpan.FromMinutes(2);
 
-    public async Task<BackupManifest> RunAsync(int retries, CancellationToken ct)
+    /// <param name="type">Full, diff or incr; a diff or incr with nothing usable to build on becomes a full and says why.</param>
+    public async Task<BackupManifest> RunAsync(BackupType type, int retries, CancellationToken ct)
     {
         using var repository = policy.OpenRepository();
         var removed = await BackupCatalog.RemoveDebrisAsync(repository, log, ct).ConfigureAwait(false);
@@ -43,7 +44,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
             log.LogInformation("Backing up cluster {Cluster} from {Member} ({Host}:{Port})", policy.Cluster, member.Name, member.Host, member.Port);
             try
             {
-                return await BackupFromAsync(repository, member, ct).ConfigureAwait(false);
+                return await BackupFromAsync(repository, member, type, ct).ConfigureAwait(false);
             }
             catch (PgBackupException e) when (e is OperationFailedException or SourceUnavailableException && attempt < retries && !ct.IsCancellationRequested)
             {
@@ -54,23 +55,27 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
     }
 
     /// <summary>One attempt from one member; whatever it stored is discarded if any step fails.</summary>
-    private async Task<BackupManifest> BackupFromAsync(BackupRepository repository, ClusterMember member, CancellationToken ct)
+    private async Task<BackupManifest> BackupFromAsync(BackupRepository repository, ClusterMember member, BackupType type, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
         await using var source = await SourceSession.OpenAsync(policy, member, ct).ConfigureAwait(false);
         await AgreeOnRepositoryAsync(repository, source, started, ct).ConfigureAwait(false);
         var id = await NewIdAsync(repository, started, ct).ConfigureAwait(false);
-        await using var heartbeat = await BackupHeartbeat.StartAsync(repository, id, ct).ConfigureAwait(false);
+        var basis = await ChooseBasisAsync(repository, source, type, ct).ConfigureAwait(false);
+        await using var heartbeat = await BackupHeartbeat.StartAsync(repository, id, DependencyIds(basis), ct).ConfigureAwait(false);
         try
         {
-            var format = BackupFormats.For(policy.Backup.Compression);
+            // The lease now keeps the reference from expire; one that vanished before it was written ends the attempt here.
+            if (basis.Reference is { } reference) await RequireReferenceAsync(repository, reference, ct).ConfigureAwait(false);
+            // Incrementals compare chunk hashes: a diff or incr (and a full taken in its place) is client chunks.
+            var format = type == BackupType.Full ? BackupFormats.For(policy.Backup.Compression) : BackupFormats.For(CompressionSite.Client);
             var slot = await source.CreateTemporarySlotAsync(ct).ConfigureAwait(false);
             await using var packs = new PackWriter(repository.Store, repository.Layout, id, PackSize);
             await using var stream = await source.StartBaseBackupAsync(id, format.SourceCompression(repository.Codec.CompressionLevel, policy.Backup.ServerWorkers), ct).ConfigureAwait(false);
             log.LogInformation("Backup {Backup} started at {Lsn} on timeline {Timeline}", id, stream.StartLsn, stream.StartTimeline);
             var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, repository, id, log, ct).ConfigureAwait(false);
 
-            await using var ingest = format.StartIngest(packs, repository, ct);
+            await using var ingest = format.StartIngest(packs, repository, basis.Reference, ct);
             long BytesDone() => ingest.BytesRead ?? stream.BytesDoneReportedByServer;
             using var reporter = new CopyProgressReporter(progress, () => new CopyProgress("copying", BytesDone(), stream.TotalEstimate, ingest.CurrentFile, DateTimeOffset.UtcNow - started));
             var postgresManifest = await CopyArchivesAsync(repository, id, stream, ingest, ct).ConfigureAwait(false);
@@ -83,12 +88,12 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
             reporter.Report(new CopyProgress("checking WAL", BytesDone(), stream.TotalEstimate, null, DateTimeOffset.UtcNow - started));
             var lastRecord = await BackupWalProof.CheckAsync(repository, id, walObjects, stream.StartLsn, stream.EndLsn, history, source.System.SystemId, source.SegmentSize, ct).ConfigureAwait(false);
 
-            var storedPacks = packs.StoredPacks;
-            var packIndex = storedPacks.Select((p, i) => (p.Key, i)).ToDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
-            var content = ingest.Content(key => packIndex[key], stream.BytesDoneReportedByServer);
+            var content = ingest.Content(packs.StoredPacks, stream.BytesDoneReportedByServer);
             var manifest = new BackupManifest
             {
                 Id = id,
+                Type = basis.Type,
+                Reference = basis.Reference?.Id,
                 Cluster = policy.Cluster,
                 SystemIdentifier = source.System.SystemId,
                 ServerVersionNum = source.ServerVersionNum,
@@ -106,21 +111,22 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
                 CompressionLevel = repository.Codec.CompressionLevel,
                 ChunkSize = RepositoryDescriptor.DefaultChunkSize,
                 DatabaseSize = content.DatabaseSize,
-                StoredSize = storedPacks.Sum(p => p.Size) + walObjects.Sum(w => w.StoredSize) + postgresManifest.StoredSize,
+                StoredSize = packs.StoredPacks.Sum(p => p.Size) + walObjects.Sum(w => w.StoredSize) + postgresManifest.StoredSize,
                 Tablespaces = stream.Tablespaces.Where(t => t.Oid is not null).Select(t => new BackupTablespace(t.Oid!.Value, t.Location!)).ToList(),
                 Files = content.Files,
                 Archives = content.Archives,
-                Packs = storedPacks.Select(p => new StoredObject(BackupObjects.Relative(repository, id, p.Key), p.Size, p.Sha256)).ToList(),
+                Packs = content.Packs,
                 Wal = walObjects,
                 PostgresManifest = postgresManifest,
             };
 
-            // Publish: the manifest is the only mark of a complete backup, so it goes last.
+            // Publish: the manifest is the only mark of a complete backup, so it goes last — and never points at a pack that is gone.
+            await RequireReusedPacksAsync(repository, manifest, ct).ConfigureAwait(false);
             await heartbeat.StopAsync().ConfigureAwait(false);
             await BackupCatalog.WriteManifestAsync(repository, manifest, ct).ConfigureAwait(false);
             await heartbeat.ReleaseAsync(ct).ConfigureAwait(false);
-            log.LogInformation("Backup {Backup} complete: {Files} files, {Size} bytes of data, {Stored} bytes stored, {Lsn} to {EndLsn}",
-                id, content.Files.Count, manifest.DatabaseSize, manifest.StoredSize, manifest.StartLsn, manifest.EndLsn);
+            log.LogInformation("Backup {Backup} ({Type}{Reference}) complete: {Files} files, {Size} bytes of data, {Stored} bytes stored, {Lsn} to {EndLsn}",
+                id, manifest.Type.Name(), manifest.Reference is { } r ? " on " + r : "", content.Files.Count, manifest.DatabaseSize, manifest.StoredSize, manifest.StartLsn, manifest.EndLsn);
             return manifest;
         }
         catch (Exception e)
@@ -134,6 +140,41 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
             if (e is SourceUnavailableException)
                 throw new SourceUnavailableException($"backup from {member.Name} failed: {e.Message}", e);
             throw;
+        }
+    }
+
+    private async Task<BackupBasis> ChooseBasisAsync(BackupRepository repository, SourceSession source, BackupType type, CancellationToken ct)
+    {
+        if (type == BackupType.Full) return BackupBasis.Full();
+        var complete = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
+        var client = BackupFormats.For(CompressionSite.Client);
+        var basis = ReferenceChoice.Choose(type, complete, source.System.SystemId, source.PgMajor, await source.HistoryAsync(ct).ConfigureAwait(false),
+            policy.Backup.MaxChain, b => BackupFormats.Of(b) == client && client.HasBlockMap(b));
+        if (basis.FullBecause is { } why)
+            log.LogWarning("Taking a full backup instead of a {Type}: {Reason}", type.Name(), why);
+        else
+            log.LogInformation("Taking a {Type} backup on {Reference} ({ReferenceType})", type.Name(), basis.Reference!.Id, basis.Reference.Type.Name());
+        return basis;
+    }
+
+    private static IReadOnlyList<string> DependencyIds(BackupBasis basis) =>
+        basis.Reference is { } r ? r.DependsOn.Prepend(r.Id).ToList() : [];
+
+    private static async Task RequireReferenceAsync(BackupRepository repository, BackupManifest reference, CancellationToken ct)
+    {
+        foreach (var id in reference.DependsOn.Prepend(reference.Id))
+            if (await repository.Store.HeadAsync(repository.Layout.BackupManifest(id), ct).ConfigureAwait(false) is null)
+                throw new OperationFailedException($"backup {id}, which this incremental builds on, vanished from the repository (expired meanwhile?); the backup is discarded: run it again");
+    }
+
+    /// <summary>Every pack of an earlier backup the manifest points at is still there, whole.</summary>
+    private static async Task RequireReusedPacksAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct)
+    {
+        foreach (var pack in manifest.Packs.Where(p => p.Backup is not null))
+        {
+            var key = BackupObjects.PackKey(repository, manifest, pack);
+            if (await repository.Store.HeadAsync(key, ct).ConfigureAwait(false) is not { } stored || stored.Size != pack.Size)
+                throw new OperationFailedException($"'{key}' of backup {pack.Backup}, whose blocks this incremental reuses, is gone or changed; the backup is discarded: run it again");
         }
     }
 

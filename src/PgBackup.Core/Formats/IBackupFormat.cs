@@ -22,8 +22,12 @@ public interface IBackupFormat
     /// <summary>BASE_BACKUP's COMPRESSION and COMPRESSION_DETAIL; nulls for a plain tar stream.</summary>
     SourceCompression SourceCompression(int level, int serverWorkers);
 
+    /// <summary>Whether a backup of this format can serve as an incremental's reference (it records a block map).</summary>
+    bool HasBlockMap(BackupManifest backup);
+
     /// <summary>Starts taking BASE_BACKUP's archives into <paramref name="packs"/>.</summary>
-    IContentIngest StartIngest(PackWriter packs, BackupRepository repository, CancellationToken ct);
+    /// <param name="reference">For an incremental: the backup it builds on, one for which <see cref="HasBlockMap"/> holds.</param>
+    IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct);
 
     /// <summary>Writes a backup of this format into <paramref name="destination"/>.</summary>
     /// <param name="delta">Reuse the files that match (--delta); a format that cannot tell refuses with a usage error here, before anything is written.</param>

@@ -1,4 +1,5 @@
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository.Packs;
 
 namespace PgBackup.Formats;
 
@@ -18,10 +19,10 @@ public interface IContentIngest : IAsyncDisposable
     Task CompleteAsync();
 
     /// <summary>The manifest's entries, once the packs are stored.</summary>
-    /// <param name="packIndex">The manifest's number of a stored pack, by key.</param>
+    /// <param name="stored">The packs this backup stored.</param>
     /// <param name="sourceReportedBytes">The plain size the source reported sending.</param>
-    BackupContent Content(Func<string, int> packIndex, long sourceReportedBytes);
+    BackupContent Content(IReadOnlyList<StoredPack> stored, long sourceReportedBytes);
 }
 
-/// <summary>What a format puts into manifest.json: file entries or archives, and the plain size of the data.</summary>
-public sealed record BackupContent(IReadOnlyList<BackupFile> Files, IReadOnlyList<BackupArchive> Archives, long DatabaseSize);
+/// <summary>What a format puts into manifest.json: file entries or archives, the packs they point into, and the plain size of the data.</summary>
+public sealed record BackupContent(IReadOnlyList<BackupFile> Files, IReadOnlyList<BackupArchive> Archives, IReadOnlyList<StoredObject> Packs, long DatabaseSize);

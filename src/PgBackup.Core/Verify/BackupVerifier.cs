@@ -49,7 +49,7 @@ public sealed class BackupVerifier(BackupRepository repository)
 
     private async ValueTask CheckPackAsync(BackupManifest backup, StoredObject pack, CancellationToken ct)
     {
-        var key = BackupObjects.Absolute(repository, backup.Id, pack.Key);
+        var key = BackupObjects.PackKey(repository, backup, pack);
         await Guarded(key, async () =>
         {
             await using var stored = await repository.Store.OpenReadAsync(key, ct).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Hangfire.Common;
 using PgBackup.Policies;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Serve.Jobs;
 
@@ -12,7 +13,9 @@ internal sealed record ScheduledJob(string Kind, Func<ScheduleSettings, string?>
     /// <summary>Every job `serve` schedules, one line each.</summary>
     public static readonly IReadOnlyList<ScheduledJob> All =
     [
-        new("backup", s => s.Full, cluster => Job.FromExpression<BackupJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
+        new("backup", s => s.Full, cluster => Job.FromExpression<BackupJob>(j => j.RunAsync(cluster, BackupType.Full, null, CancellationToken.None))),
+        new("diff", s => s.Diff, cluster => Job.FromExpression<BackupJob>(j => j.RunAsync(cluster, BackupType.Diff, null, CancellationToken.None))),
+        new("incr", s => s.Incr, cluster => Job.FromExpression<BackupJob>(j => j.RunAsync(cluster, BackupType.Incr, null, CancellationToken.None))),
         new("expire", s => s.Expire, cluster => Job.FromExpression<ExpireJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
         new("verify", s => s.Verify, cluster => Job.FromExpression<VerifyJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),
         new("drill", s => s.Drill, cluster => Job.FromExpression<DrillJob>(j => j.RunAsync(cluster, null, CancellationToken.None))),

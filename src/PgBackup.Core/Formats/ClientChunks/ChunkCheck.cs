@@ -59,7 +59,7 @@ internal sealed class ChunkCheck(BackupRepository repository, BackupManifest bac
                 findings.Fault(name, $"the manifest points a chunk at pack {chunk.Pack} with {chunk.PlainLength} bytes, which this backup does not have: the manifest is damaged");
                 return;
             }
-            var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[chunk.Pack].Key);
+            var key = BackupObjects.PackKey(repository, backup, backup.Packs[chunk.Pack]);
             var recordWrong = false;
             var read = await findings.GuardedAsync(key, async () =>
             {

@@ -3,6 +3,7 @@ using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
 
@@ -11,12 +12,16 @@ namespace PgBackup.Formats.ClientChunks;
 /// <summary>
 /// Turns BASE_BACKUP's tar streams into manifest entries and packed chunks. One reader parses the
 /// tar and hashes each file as it passes (the socket is sequential anyway); compression workers,
-/// one per core, encode the chunks and append them to the packs. The chunk queue is bounded, so
-/// memory stays flat however large the database is.
+/// one per core, hash each chunk (the block map of later incrementals), and encode and append it to
+/// the packs — unless an incremental's reference already holds the same chunk, which is then
+/// pointed at instead of stored. The chunk queue is bounded, so memory stays flat however large
+/// the database is.
 /// </summary>
 internal sealed class ChunkIngest : IContentIngest
 {
     private readonly PackWriter _packs;
+    private readonly BackupRepository _repository;
+    private readonly BlockMap? _reference;
     private readonly int _chunkSize;
     private readonly Channel<ChunkJob> _jobs;
     private readonly Task[] _workers;
@@ -24,10 +29,14 @@ internal sealed class ChunkIngest : IContentIngest
     private readonly CancellationTokenSource _failed = new();
     private long _bytesRead;
 
-    public ChunkIngest(PackWriter packs, RepositoryCodec codec, int chunkSize, int workers, CancellationToken ct)
+    /// <param name="reference">For an incremental: the block map of the backup it builds on; chunks found there are not stored again.</param>
+    public ChunkIngest(PackWriter packs, BackupRepository repository, BlockMap? reference, int chunkSize, int workers, CancellationToken ct)
     {
         _packs = packs;
+        _repository = repository;
+        _reference = reference;
         _chunkSize = chunkSize;
+        var codec = repository.Codec;
         _jobs = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
         var token = CancellationTokenSource.CreateLinkedTokenSource(ct, _failed.Token).Token;
         _workers = Enumerable.Range(0, workers).Select(_ => Task.Run(() => CompressAsync(codec, token), CancellationToken.None)).ToArray();
@@ -73,11 +82,12 @@ internal sealed class ChunkIngest : IContentIngest
     }
 
     /// <summary>Every file with its chunks; the database's size is what this ingest read, the plain sum of the files.</summary>
-    public BackupContent Content(Func<string, int> packIndex, long sourceReportedBytes)
+    public BackupContent Content(IReadOnlyList<StoredPack> stored, long sourceReportedBytes)
     {
+        var packs = new PackList(_repository, _packs.BackupId, stored, _reference?.Packs ?? new Dictionary<string, StoredObject>());
         var files = _files.Select(f => new BackupFile(f.Tablespace, f.Path, f.Type, f.Size, f.Mode, f.ModifiedTime, f.Sha256, f.LinkTarget,
-            f.Chunks.Select(c => new ChunkLocation(packIndex(c!.PackKey), c.Offset, c.StoredLength, c.PlainLength)).ToList())).ToList();
-        return new BackupContent(files, [], files.Sum(f => f.Size));
+            f.Chunks.Select((c, i) => new ChunkLocation(packs.IndexOf(c!.PackKey), c.Offset, c.StoredLength, c.PlainLength, PlainSha256: f.ChunkSha256[i])).ToList())).ToList();
+        return new BackupContent(files, [], packs.Packs, files.Sum(f => f.Size));
     }
 
     private async Task<string> ReadChunksAsync(Stream data, PendingFile file, CancellationToken ct)
@@ -112,10 +122,17 @@ internal sealed class ChunkIngest : IContentIngest
         {
             await foreach (var job in _jobs.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                int length;
-                try { length = codec.Encode(job.Buffer.AsSpan(0, job.Length), encoded); }
+                ChunkRef? reused;
+                int length = 0;
+                try
+                {
+                    var plain = job.Buffer.AsSpan(0, job.Length);
+                    var sha256 = job.File.ChunkSha256[job.Sequence] = Convert.ToHexStringLower(SHA256.HashData(plain));
+                    reused = _reference?.Find(job.File.Tablespace, job.File.Path, job.Sequence, job.Length, sha256);
+                    if (reused is null) length = codec.Encode(plain, encoded);
+                }
                 finally { ArrayPool<byte>.Shared.Return(job.Buffer); }
-                job.File.Chunks[job.Sequence] = await _packs.AppendAsync(encoded.AsMemory(0, length), job.Length, ct).ConfigureAwait(false);
+                job.File.Chunks[job.Sequence] = reused ?? await _packs.AppendAsync(encoded.AsMemory(0, length), job.Length, ct).ConfigureAwait(false);
             }
         }
         catch
@@ -155,6 +172,8 @@ internal sealed class ChunkIngest : IContentIngest
         public DateTimeOffset ModifiedTime { get; } = modifiedTime;
         public string? LinkTarget { get; } = linkTarget;
         public ChunkRef?[] Chunks { get; } = chunks;
+        /// <summary>SHA-256 of each chunk's plain content: the block map a later incremental compares with.</summary>
+        public string?[] ChunkSha256 { get; } = new string?[chunks.Length];
         public string? Sha256 { get; set; }
     }
 }

@@ -22,8 +22,12 @@ internal sealed class ClientChunksFormat : IBackupFormat
 
     public SourceCompression SourceCompression(int level, int serverWorkers) => new(null, null);
 
-    public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, CancellationToken ct) =>
-        new ChunkIngest(packs, repository.Codec, RepositoryDescriptor.DefaultChunkSize, Environment.ProcessorCount, ct);
+    /// <summary>Every chunk carries the hash of its content, and the chunks are cut at the size this version cuts at.</summary>
+    public bool HasBlockMap(BackupManifest backup) =>
+        backup.ChunkSize == RepositoryDescriptor.DefaultChunkSize && backup.Files.All(f => f.Chunks.All(c => c.PlainSha256 is not null));
+
+    public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct) =>
+        new ChunkIngest(packs, repository, reference is null ? null : new BlockMap(repository, reference), RepositoryDescriptor.DefaultChunkSize, Environment.ProcessorCount, ct);
 
     public IContentRestore Restorer(BackupRepository repository, BackupManifest backup, IRestoreDestination destination, bool delta) =>
         new ChunkRestore(repository, backup, destination, delta);

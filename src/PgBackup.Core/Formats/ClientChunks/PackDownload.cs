@@ -24,7 +24,7 @@ internal sealed class PackDownload(BackupRepository repository, BackupManifest b
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct };
         return Parallel.ForEachAsync(byPack, parallel, async (pack, token) =>
         {
-            var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[pack.Key].Key);
+            var key = BackupObjects.PackKey(repository, backup, backup.Packs[pack.Key]);
             var destinations = pack.ToDictionary(x => x.Chunk.Offset, x => (x.Path, x.FileOffset));
             using var reader = new ChunkReader(repository.Store, repository.Codec);
             var refs = pack.Select(x => new ChunkRef(key, x.Chunk.Offset, x.Chunk.StoredLength, x.Chunk.PlainLength));

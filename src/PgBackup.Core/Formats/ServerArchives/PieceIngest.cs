@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Packs;
 
@@ -11,12 +12,13 @@ namespace PgBackup.Formats.ServerArchives;
 /// and the native zstd on the replica (with its own worker threads) does the compressing. In an
 /// encrypted repository each piece is sealed as one unit, like a chunk.
 /// </summary>
-internal sealed class PieceIngest(PackWriter packs, RepositoryCodec codec) : IContentIngest
+internal sealed class PieceIngest(PackWriter packs, BackupRepository repository) : IContentIngest
 {
     private const int PieceSize = 4 << 20;
     private readonly List<(uint? Tablespace, string Name, long Size, List<(ChunkRef Piece, string Sha256)> Pieces)> _archives = [];
     private readonly byte[] _buffer = new byte[PieceSize];
-    private readonly byte[] _sealed = codec.IsEncrypted ? new byte[PieceSize + RepositoryCodec.PieceOverhead] : [];
+    private readonly RepositoryCodec _codec = repository.Codec;
+    private readonly byte[] _sealed = repository.Codec.IsEncrypted ? new byte[PieceSize + RepositoryCodec.PieceOverhead] : [];
 
     /// <summary>Null: the archives stay compressed, so only the source's progress reports know the plain bytes.</summary>
     public long? BytesRead => null;
@@ -31,7 +33,7 @@ internal sealed class PieceIngest(PackWriter packs, RepositoryCodec codec) : ICo
         {
             var filled = await compressed.ReadAtLeastAsync(_buffer, PieceSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
             if (filled == 0) break;
-            var stored = codec.IsEncrypted ? _sealed.AsMemory(0, codec.SealPiece(_buffer.AsSpan(0, filled), _sealed)) : _buffer.AsMemory(0, filled);
+            var stored = _codec.IsEncrypted ? _sealed.AsMemory(0, _codec.SealPiece(_buffer.AsSpan(0, filled), _sealed)) : _buffer.AsMemory(0, filled);
             var sha256 = Convert.ToHexStringLower(SHA256.HashData(stored.Span));
             pieces.Add((await packs.AppendAsync(stored, filled, ct).ConfigureAwait(false), sha256));
             size += filled;
@@ -44,10 +46,13 @@ internal sealed class PieceIngest(PackWriter packs, RepositoryCodec codec) : ICo
     public Task CompleteAsync() => Task.CompletedTask;
 
     /// <summary>Each archive with its pieces; the file list and checksums are PostgreSQL's own backup_manifest.</summary>
-    public BackupContent Content(Func<string, int> packIndex, long sourceReportedBytes) =>
-        new([], _archives.Select(a => new BackupArchive(a.Tablespace, a.Name, a.Size,
-            a.Pieces.Select(p => new ChunkLocation(packIndex(p.Piece.PackKey), p.Piece.Offset, p.Piece.StoredLength, p.Piece.PlainLength, p.Sha256)).ToList())).ToList(),
-            sourceReportedBytes);
+    public BackupContent Content(IReadOnlyList<StoredPack> stored, long sourceReportedBytes)
+    {
+        var list = new PackList(repository, packs.BackupId, stored, new Dictionary<string, StoredObject>());
+        var archives = _archives.Select(a => new BackupArchive(a.Tablespace, a.Name, a.Size,
+            a.Pieces.Select(p => new ChunkLocation(list.IndexOf(p.Piece.PackKey), p.Piece.Offset, p.Piece.StoredLength, p.Piece.PlainLength, p.Sha256)).ToList())).ToList();
+        return new BackupContent([], archives, list.Packs, sourceReportedBytes);
+    }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -23,7 +23,11 @@ internal sealed class ServerArchivesFormat : IBackupFormat
 
     public SourceCompression SourceCompression(int level, int serverWorkers) => new("zstd", $"level={level},workers={serverWorkers}");
 
-    public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, CancellationToken ct) => new PieceIngest(packs, repository.Codec);
+    /// <summary>The archives are stored compressed as the source sent them: no block hashes to compare an incremental with.</summary>
+    public bool HasBlockMap(BackupManifest backup) => false;
+
+    public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct) =>
+        reference is null ? new PieceIngest(packs, repository) : throw new ArgumentException("server archives have no block map to build an incremental on", nameof(reference));
 
     public IContentRestore Restorer(BackupRepository repository, BackupManifest backup, IRestoreDestination destination, bool delta) =>
         delta

@@ -10,7 +10,8 @@ namespace PgBackup.Repository.Catalog;
 public enum BackupStatus { Complete, Running, Dead }
 
 /// <summary>One backup folder of the repository, complete or not.</summary>
-public sealed record BackupEntry(string Id, BackupStatus Status, BackupManifest? Manifest, long StoredBytes, DateTimeOffset LastModified);
+/// <param name="Lease">An incomplete backup's lease, when it has one.</param>
+public sealed record BackupEntry(string Id, BackupStatus Status, BackupManifest? Manifest, long StoredBytes, DateTimeOffset LastModified, BackupLease? Lease = null);
 
 /// <summary>
 /// What the repository holds. A backup is complete exactly when its manifest.json exists
@@ -39,7 +40,7 @@ public static class BackupCatalog
             }
             var lease = await BackupLease.ReadAsync(repository, id, ct).ConfigureAwait(false);
             var dead = lease?.IsDead(now) ?? now - f.Newest > BackupLease.Expiry;
-            entries.Add(new BackupEntry(id, dead ? BackupStatus.Dead : BackupStatus.Running, null, f.Bytes, f.Newest));
+            entries.Add(new BackupEntry(id, dead ? BackupStatus.Dead : BackupStatus.Running, null, f.Bytes, f.Newest, lease));
         }
         // Ids sort by time, but a clock step must not reorder what operators trust: sort by recorded start.
         return entries.OrderBy(e => e.Manifest?.StartTime ?? e.LastModified).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();

@@ -9,17 +9,18 @@ namespace PgBackup.Repository.Catalog;
 /// lease.json of a running backup: who runs it and when it last showed signs of life. A later run
 /// uses it to tell a live backup (leave it alone) from the debris of a dead one (remove it).
 /// </summary>
-public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset ProcessStart, DateTimeOffset Heartbeat)
+/// <param name="DependsOn">For a running incremental: the backups it reuses blocks of, which expire must keep.</param>
+public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset ProcessStart, DateTimeOffset Heartbeat, IReadOnlyList<string>? DependsOn = null)
 {
     /// <summary>How long a lease stays valid without a heartbeat, for backups run from another host.</summary>
     public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(10);
 
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMinutes(1);
 
-    public static BackupLease ForThisProcess()
+    public static BackupLease ForThisProcess(IReadOnlyList<string>? dependsOn = null)
     {
         using var self = Process.GetCurrentProcess();
-        return new BackupLease(Environment.MachineName, Environment.ProcessId, self.StartTime.ToUniversalTime(), DateTimeOffset.UtcNow);
+        return new BackupLease(Environment.MachineName, Environment.ProcessId, self.StartTime.ToUniversalTime(), DateTimeOffset.UtcNow, dependsOn is { Count: > 0 } ? dependsOn : null);
     }
 
     /// <summary>

@@ -13,6 +13,10 @@ public sealed record BackupManifest
 
     public int FormatVersion { get; init; } = CurrentFormat;
     public required string Id { get; init; }
+    /// <summary>Full, or an incremental (diff, incr) whose unchanged blocks live in earlier backups; absent (full) in older manifests.</summary>
+    public BackupType Type { get; init; } = BackupType.Full;
+    /// <summary>The backup an incremental was compared with (diff: the newest full; incr: the newest backup); null for a full.</summary>
+    public string? Reference { get; init; }
     public required string Cluster { get; init; }
     public required string SystemIdentifier { get; init; }
     public required int ServerVersionNum { get; init; }
@@ -51,7 +55,11 @@ public sealed record BackupManifest
     /// <remarks>Absent from manifests of client-chunks backups; the source-generated reader passes null then.</remarks>
     public IReadOnlyList<BackupArchive> Archives { get => _archives; init => _archives = value ?? []; }
     private readonly IReadOnlyList<BackupArchive> _archives = [];
+    /// <summary>Every pack a chunk points at: this backup's own, and for an incremental those of earlier backups it reuses (<see cref="StoredObject.Backup"/>).</summary>
     public required IReadOnlyList<StoredObject> Packs { get; init; }
+
+    /// <summary>The earlier backups whose packs this one reads: what restoring it needs besides itself, and what expire must keep with it.</summary>
+    public IEnumerable<string> DependsOn => Packs.Select(p => p.Backup).OfType<string>().Distinct(StringComparer.Ordinal);
     /// <summary>WAL segments from the start to the end LSN (the last zero-padded), so the backup restores on its own.</summary>
     public required IReadOnlyList<EncodedObject> Wal { get; init; }
     /// <summary>PostgreSQL's own backup_manifest, restored into PGDATA for pg_verifybackup.</summary>
@@ -59,6 +67,24 @@ public sealed record BackupManifest
 }
 
 public sealed record BackupSource(string Member, string Host, int Port);
+
+/// <summary>What a backup holds on its own: everything (full), or the blocks changed since the newest full (diff) or the newest backup (incr).</summary>
+public enum BackupType
+{
+    [JsonStringEnumMemberName("full")] Full,
+    [JsonStringEnumMemberName("diff")] Diff,
+    [JsonStringEnumMemberName("incr")] Incr,
+}
+
+/// <summary>A backup type's name as manifests, the policy (backup.type) and --type spell it: the member's name in lower case.</summary>
+public static class BackupTypeNames
+{
+    public static IReadOnlyList<string> All { get; } = Enum.GetValues<BackupType>().Select(Name).ToList();
+
+    public static string Name(this BackupType type) => type.ToString().ToLowerInvariant();
+
+    public static BackupType? Parse(string name) => Enum.GetValues<BackupType>().Cast<BackupType?>().FirstOrDefault(t => t!.Value.Name() == name);
+}
 
 /// <summary>
 /// One tar archive of a server-compressed backup: one zstd stream (the source's own compression),
@@ -92,13 +118,16 @@ public sealed record BackupFile(
 /// </summary>
 /// <param name="Sha256">SHA-256 of the stored bytes, for pieces of server-compressed archives: their zstd
 /// stream carries no checksum of its own (chunks do: every chunk frame has one).</param>
-public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength, string? Sha256 = null);
+/// <param name="PlainSha256">SHA-256 of the chunk's plain content (chunks only): the block map an incremental
+/// compares the source's blocks with. Absent in chunks written before incrementals existed.</param>
+public sealed record ChunkLocation(int Pack, long Offset, int StoredLength, int PlainLength, string? Sha256 = null, string? PlainSha256 = null);
 
 /// <summary>
 /// An object of the backup with its size and the SHA-256 of its stored bytes. <paramref name="Key"/>
-/// is relative to the backup's own prefix, so a repository can be copied under another root.
+/// is relative to the prefix of the backup that stored it, so a repository can be copied under another root.
 /// </summary>
-public sealed record StoredObject(string Key, long Size, string Sha256);
+/// <param name="Backup">The earlier backup that stored this pack, for packs an incremental reuses; null for the backup's own.</param>
+public sealed record StoredObject(string Key, long Size, string Sha256, string? Backup = null);
 
 /// <summary>
 /// A whole object encoded by the repository codec (WAL segment, PostgreSQL's manifest): its size

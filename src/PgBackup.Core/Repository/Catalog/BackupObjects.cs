@@ -19,4 +19,8 @@ internal static class BackupObjects
 
     public static string Absolute(BackupRepository repository, string backupId, string relativeKey) =>
         repository.Layout.BackupPrefix(backupId) + relativeKey;
+
+    /// <summary>The key of a pack the manifest lists, whichever backup of its chain stored it.</summary>
+    public static string PackKey(BackupRepository repository, BackupManifest backup, StoredObject pack) =>
+        Absolute(repository, pack.Backup ?? backup.Id, pack.Key);
 }

@@ -42,11 +42,15 @@ public sealed class PackWriter : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(targetPackSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPacksUploading);
         _store = store;
+        BackupId = backupId;
         _packKey = sequence => layout.Pack(backupId, sequence);
         _ = layout.BackupPrefix(backupId); // validates the id now rather than at the first pack
         _targetPackSize = targetPackSize;
         _uploadSlots = new SemaphoreSlim(maxPacksUploading);
     }
+
+    /// <summary>The backup the packs belong to.</summary>
+    public string BackupId { get; }
 
     /// <summary>Pack keys sealed so far, in order.</summary>
     public IReadOnlyList<string> PackKeys => _packKeys;

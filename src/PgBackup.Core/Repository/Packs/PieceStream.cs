@@ -88,7 +88,7 @@ internal sealed class PieceStream(BackupRepository repository, BackupManifest ba
         while (last + 1 < pieces.Count && pieces[last + 1].Pack == first.Pack && pieces[last + 1].Offset == end)
             end += pieces[++last].StoredLength;
         _runEnd = last + 1;
-        var key = BackupObjects.Absolute(repository, backup.Id, backup.Packs[first.Pack].Key);
+        var key = BackupObjects.PackKey(repository, backup, backup.Packs[first.Pack]);
         _run = await repository.Store.OpenReadAsync(key, first.Offset, end - first.Offset, ct).ConfigureAwait(false);
     }
 

@@ -19,10 +19,10 @@ public sealed class RetentionPlanFacts
     private static readonly RepositoryLayout Layout = new("main");
     private const string Failover = "1\t0/A000100\tno recovery target specified\n";
 
-    private static readonly BackupEntry B1 = Complete("20261117T020000Z", 1, "0/2000028", Now.AddDays(-10));
-    private static readonly BackupEntry B2 = Complete("20261122T020000Z", 1, "0/6000028", Now.AddDays(-5));
-    private static readonly BackupEntry B3 = Complete("20261126T020000Z", 2, "0/C000028", Now.AddDays(-1));
-    private static readonly BackupEntry B4 = Complete("20261127T100000Z", 2, "0/12000028", Now.AddHours(-2));
+    private static readonly BackupEntry B1 = BackupSamples.Complete("20261117T020000Z", 1, "0/2000028", Now.AddDays(-10));
+    private static readonly BackupEntry B2 = BackupSamples.Complete("20261122T020000Z", 1, "0/6000028", Now.AddDays(-5));
+    private static readonly BackupEntry B3 = BackupSamples.Complete("20261126T020000Z", 2, "0/C000028", Now.AddDays(-1));
+    private static readonly BackupEntry B4 = BackupSamples.Complete("20261127T100000Z", 2, "0/12000028", Now.AddHours(-2));
 
     private static List<ObjectInfo> WalAfterFailover() =>
     [
@@ -88,8 +88,8 @@ public sealed class RetentionPlanFacts
     [Fact]
     public void Never_expires_the_newest_complete_backup()
     {
-        var older = Complete("20261028T020000Z", 2, "0/C000028", Now.AddDays(-30));
-        var old = Complete("20261101T020000Z", 2, "0/12000028", Now.AddDays(-26));
+        var older = BackupSamples.Complete("20261028T020000Z", 2, "0/C000028", Now.AddDays(-30));
+        var old = BackupSamples.Complete("20261101T020000Z", 2, "0/12000028", Now.AddDays(-26));
         var plan = Plan([older, old], new RetentionSettings(null, 7));
         var kept = Assert.Single(plan.Kept);
         Assert.Equal("20261101T020000Z", kept.Entry.Id);
@@ -100,7 +100,7 @@ public sealed class RetentionPlanFacts
     public void Orders_backups_by_recorded_start_time_not_by_id()
     {
         // A clock stepped back: the later backup got the smaller id.
-        var later = Complete("20261120T000000Z", 2, "0/12000028", Now.AddHours(-1));
+        var later = BackupSamples.Complete("20261120T000000Z", 2, "0/12000028", Now.AddHours(-1));
         var plan = Plan([B3, later], new RetentionSettings(1, null));
         Assert.Equal("20261120T000000Z", Assert.Single(plan.Kept).Entry.Id);
     }
@@ -156,17 +156,4 @@ public sealed class RetentionPlanFacts
         Segments(timeline, first, last).Select(o => Path.GetFileName(o.Key)[..24]).ToArray();
 
     private static ObjectInfo Wal(string relative) => new("main/" + relative, 1000, Now.AddDays(-1));
-
-    private static BackupEntry Complete(string id, uint timeline, string startLsn, DateTimeOffset started)
-    {
-        var manifest = new BackupManifest
-        {
-            Id = id, Cluster = "main", SystemIdentifier = "7301234567890123456", ServerVersionNum = 150018, ToolVersion = "test",
-            Source = new BackupSource("m2", "127.0.0.1", 5432), StartTime = started, EndTime = started.AddMinutes(3),
-            StartLsn = Lsn.Parse(startLsn), EndLsn = Lsn.Parse(startLsn) + 0x1000000, Timeline = timeline, WalSegmentSize = WalSegmentSize.Default,
-            Compression = "zstd", CompressionLevel = 3, ChunkSize = 4 << 20, DatabaseSize = 40 << 20, StoredSize = 8 << 20,
-            Tablespaces = [], Files = [], Packs = [], Wal = [], PostgresManifest = new EncodedObject("backup_manifest.zst", 900, "00"),
-        };
-        return new BackupEntry(id, BackupStatus.Complete, manifest, 8 << 20, started.AddMinutes(3));
-    }
 }

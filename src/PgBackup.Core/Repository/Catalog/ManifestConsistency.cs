@@ -39,7 +39,7 @@ internal static class ManifestConsistency
         if (Duplicate(m.Packs.Select(p => $"{p.Backup}/{p.Key}")) is { } pack) return $"pack {pack} is listed twice";
         if (m.Packs.Select(p => p.Backup).Append(m.Reference).FirstOrDefault(b => b is not null && !BackupId.IsValid(b)) is { } strange) return $"'{strange}' is not a backup id";
         if (m.Packs.FirstOrDefault(p => p.Backup == m.Id) is { } own) return $"pack {own.Key} names its own backup as an earlier one";
-        if ((m.Type == BackupType.Full) != (m.Reference is null)) return m.Reference is null ? $"a {m.Type.Name()} backup names no reference" : "a full backup names a reference";
+        if ((m.Type == BackupType.Full) != (m.Reference is null)) return m.Reference is null ? $"the {m.Type.Name()} backup names no reference" : "a full backup names a reference";
         if (m.Type == BackupType.Full && m.Packs.Any(p => p.Backup is not null)) return "a full backup reuses packs of other backups";
         if (Duplicate(m.Files.Select(f => $"{f.Tablespace}/{f.Path}")) is { } path) return $"file {path} is listed twice";
         foreach (var file in m.Files)

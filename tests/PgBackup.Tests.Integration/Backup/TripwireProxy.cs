@@ -10,22 +10,26 @@ namespace PgBackup.Tests.Integration.Backup;
 /// object path such as "/data/000002.pack") starts to pass, BEFORE forwarding it: the action (a
 /// kill -9) runs while the request has not reached the store, so the test knows exactly what is
 /// stored — everything before that request, nothing of it. Afterwards it forwards nothing more.
+/// With a method, only a request line of that method naming the pattern trips (a GET of the same
+/// path passes).
 /// </summary>
 public sealed class TripwireProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Uri _upstream;
     private readonly byte[] _pattern;
+    private readonly byte[]? _method;
     private readonly Action _onTrip;
     private readonly TaskCompletionSource _tripped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly object _tripLock = new();
 
-    public TripwireProxy(string upstreamUrl, string pattern, Action onTrip)
+    public TripwireProxy(string upstreamUrl, string pattern, Action onTrip, string? method = null)
     {
         _upstream = new Uri(upstreamUrl);
         _pattern = Encoding.ASCII.GetBytes(pattern);
+        _method = method is null ? null : Encoding.ASCII.GetBytes(method + " ");
         _onTrip = onTrip;
         _listener.Start();
         _accepting = AcceptAsync();
@@ -79,7 +83,7 @@ public sealed class TripwireProxy : IAsyncDisposable
             var n = await from.ReadAsync(buffer.AsMemory(carried, 1 << 16), ct);
             if (n == 0) return;
             var length = carried + n;
-            if (_tripped.Task.IsCompleted || buffer.AsSpan(0, length).IndexOf(_pattern) >= 0)
+            if (_tripped.Task.IsCompleted || Names(buffer.AsSpan(0, length)))
             {
                 Trip();
                 return;
@@ -88,6 +92,14 @@ public sealed class TripwireProxy : IAsyncDisposable
             carried = Math.Min(_pattern.Length - 1, length);
             buffer.AsSpan(length - carried, carried).CopyTo(buffer);
         }
+    }
+
+    private bool Names(ReadOnlySpan<byte> data)
+    {
+        var at = data.IndexOf(_pattern);
+        if (at < 0 || _method is null) return at >= 0;
+        var line = data[..at].LastIndexOf((byte)'\n') + 1;
+        return data[line..].StartsWith(_method);
     }
 
     private void Trip()

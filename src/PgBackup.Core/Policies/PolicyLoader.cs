@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PgBackup.Repository.Catalog;
 using PgBackup.Errors;
 using PgBackup.Repository.Codecs;
 
@@ -40,7 +41,24 @@ public static partial class PolicyLoader
             ReadSchedules(root.Mapping("schedules")),
             ReadRetention(root.Mapping("retention")));
         root.RejectUnknownKeys();
+        RequireBlockMapsForIncrementals(root, policy);
         return policy;
+    }
+
+    /// <summary>
+    /// Incrementals compare chunk hashes, which only client-compressed backups keep: a policy that
+    /// plans diff or incr backups must take its fulls that way too, or every incremental after a
+    /// scheduled full would silently be a full again.
+    /// </summary>
+    private static void RequireBlockMapsForIncrementals(PolicyNode root, Policy policy)
+    {
+        if (policy.Backup.Compression == CompressionSite.Client) return;
+        const string why = "need backup.compression: client (server-compressed backups keep no block hashes for incrementals to compare with)";
+        if (policy.Backup.Type != BackupType.Full)
+            throw root.Mapping("backup")!.Error("type", $"{policy.Backup.Type.Name()} backups {why}");
+        foreach (var (key, cron) in new[] { ("diff", policy.Schedules.Diff), ("incr", policy.Schedules.Incr) })
+            if (cron is not null)
+                throw root.Mapping("schedules")!.Error(key, $"'{cron}' schedules {key} backups, which {why}");
     }
 
     /// <summary>Server-side zstd (native, on the replica) measured faster end to end: docs/benchmarks.md.</summary>
@@ -156,7 +174,9 @@ public static partial class PolicyLoader
         var retryWait = n.Duration("retry_wait") ?? DefaultRetryWait;
         if (retryWait > TimeSpan.FromHours(1))
             throw n.Error("retry_wait", $"'{n.String("retry_wait")}' is longer than 1h; a failover that takes longer needs a person, not a retry");
-        var settings = new BackupSettings(site, n.Int("server_workers", 1, 64) ?? 2, n.Int("retries", 0, 10) ?? 0, retryWait);
+        var type = n.OneOf("type", [.. BackupTypeNames.All]) is { } name ? BackupTypeNames.Parse(name)!.Value : BackupType.Full;
+        var settings = new BackupSettings(site, n.Int("server_workers", 1, 64) ?? 2, n.Int("retries", 0, 10) ?? 0, retryWait,
+            type, n.Int("max_chain", 1, 1000) ?? BackupSettings.DefaultMaxChain);
         n.RejectUnknownKeys();
         return settings;
     }
@@ -186,7 +206,7 @@ public static partial class PolicyLoader
         var tz = n.String("timezone") ?? "UTC";
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
             throw n.Error("timezone", $"'{tz}' is not a known time zone (use an IANA name such as Europe/Berlin)");
-        var settings = new ScheduleSettings(Cron("full"), Cron("expire"), Cron("verify"), Cron("drill"), tz);
+        var settings = new ScheduleSettings(Cron("full"), Cron("expire"), Cron("verify"), Cron("drill"), tz, Cron("diff"), Cron("incr"));
         n.RejectUnknownKeys();
         return settings;
     }

@@ -32,6 +32,30 @@ public sealed class PolicyLoaderFacts
         Assert.Equal(7, p.Retention.FullCount);
         Assert.Equal("pgbackup_main", p.Archive.SlotName);
         Assert.Equal(TimeSpan.FromSeconds(60), p.Backup.RetryWait);
+        Assert.Equal("0 2 * * 1-6", p.Schedules.Incr);
+        Assert.Equal(7, p.Backup.MaxChain);
+    }
+
+    [Fact]
+    public void Backup_type_and_chain_length_are_read_with_their_defaults()
+    {
+        var minimal = PolicyLoader.Parse("p.yaml", Minimal);
+        Assert.Equal(PgBackup.Repository.Catalog.BackupType.Full, minimal.Backup.Type);
+        Assert.Equal(7, minimal.Backup.MaxChain);
+        var p = PolicyLoader.Parse("p.yaml", Minimal + "\nbackup:\n  compression: client\n  type: incr\n  max_chain: 3\nschedules:\n  diff: \"0 3 * * *\"\n");
+        Assert.Equal(PgBackup.Repository.Catalog.BackupType.Incr, p.Backup.Type);
+        Assert.Equal(3, p.Backup.MaxChain);
+        Assert.Equal("0 3 * * *", p.Schedules.Diff);
+    }
+
+    [Theory]
+    [InlineData("backup:\n  type: incr\n", "p.yaml:10: backup.type: incr backups need backup.compression: client")]
+    [InlineData("schedules:\n  incr: \"0 2 * * *\"\n", "p.yaml:10: schedules.incr: '0 2 * * *' schedules incr backups, which need backup.compression: client")]
+    [InlineData("backup:\n  type: weekly\n", "backup.type")]
+    public void Incrementals_without_client_chunks_are_refused_at_their_line(string section, string expected)
+    {
+        var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\n" + section));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,7 +20,9 @@ internal static class InfoCommand
             var policy = PolicyOption.Load(parse, policyOption);
             using var repository = policy.OpenRepository();
             var m = await BackupCatalog.ResolveAsync(repository, parse.GetRequiredValue(id), token);
-            var s = BackupSummary.Of(m);
+            var complete = BackupChain.ById(await BackupCatalog.ListCompleteAsync(repository, token));
+            var s = BackupSummary.Of(m, complete);
+            var chain = BackupChain.Of(m, complete);
             if (parse.GetValue(json))
             {
                 Output.WriteJson(new
@@ -38,6 +40,7 @@ internal static class InfoCommand
             }
             Console.Out.WriteLine($"""
                 backup      {m.Id} ({s.Status})
+                type        {Describe(m, chain)}
                 cluster     {m.Cluster} (system {m.SystemIdentifier}, PostgreSQL {m.ServerVersionNum})
                 source      {m.Source.Member} ({m.Source.Host}:{m.Source.Port})
                 started     {m.StartTime:u}   LSN {m.StartLsn}
@@ -53,4 +56,11 @@ internal static class InfoCommand
         }, ct));
         return command;
     }
+
+    /// <summary>"full", or "incr on X; a restore reads 3 backups: A ← B ← C".</summary>
+    private static string Describe(BackupManifest m, IReadOnlyList<BackupManifest>? chain) =>
+        m.Reference is not { } reference ? m.Type.Name()
+            : $"{m.Type.Name()} on {reference}; " + (chain is null
+                ? "its chain is broken (a backup it builds on is gone): it cannot be restored"
+                : $"a restore reads {chain.Count} backups: {string.Join(" ← ", chain.Reverse().Select(b => b.Id))}");
 }

@@ -21,9 +21,7 @@ internal static class ListCommand
         {
             var policy = PolicyOption.Load(parse, policyOption);
             using var repository = policy.OpenRepository();
-            var entries = (await BackupCatalog.ListAsync(repository, token))
-                .Where(e => parse.GetValue(all) || e.Status == BackupStatus.Complete)
-                .Select(BackupSummary.Of).ToList();
+            var entries = BackupSummary.Rows(await BackupCatalog.ListAsync(repository, token), parse.GetValue(all));
             if (parse.GetValue(json))
             {
                 Output.WriteJson(entries);
@@ -35,10 +33,10 @@ internal static class ListCommand
                 return 0;
             }
             var table = new Table().Border(TableBorder.Simple);
-            foreach (var h in new[] { "id", "status", "source", "started (UTC)", "duration", "TL", "start LSN", "end LSN", "data", "stored", "rate" })
+            foreach (var h in new[] { "id", "status", "type", "on", "source", "started (UTC)", "duration", "TL", "start LSN", "end LSN", "data", "stored", "rate" })
                 table.AddColumn(h);
             foreach (var s in entries)
-                table.AddRow(s.Id, Markup.Escape(s.Status), s.Source ?? "", s.StartTime?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
+                table.AddRow(s.Id, Markup.Escape(s.Status), s.Type ?? "", s.Reference ?? "", s.Source ?? "", s.StartTime?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
                     s.DurationSeconds is { } d ? $"{d:0.0}s" : "", s.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "", s.StartLsn?.ToString() ?? "", s.EndLsn?.ToString() ?? "",
                     s.DatabaseSize is { } size ? ByteSize.Format(size) : "", ByteSize.Format(s.StoredSize), s.RateMBps is { } r ? $"{r:0.0} MB/s" : "");
             AnsiConsole.Write(table);

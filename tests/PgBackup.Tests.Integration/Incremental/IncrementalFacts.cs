@@ -61,6 +61,19 @@ public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task List_shows_each_backups_type_reference_and_chain()
+    {
+        var incr2 = await ListedAsync(chain.Ids["incr2"]);
+        Assert.Equal("incr", incr2.GetProperty("type").GetString());
+        Assert.Equal(chain.Ids["incr1"], incr2.GetProperty("reference").GetString());
+        Assert.Equal(4, incr2.GetProperty("chain").GetInt32()); // full ← unchanged ← incr1 ← incr2
+        var diff = await ListedAsync(chain.Ids["diff"]);
+        Assert.Equal("diff", diff.GetProperty("type").GetString());
+        Assert.Equal(2, diff.GetProperty("chain").GetInt32());
+        Assert.Equal(1, (await ListedAsync(chain.Ids["full"])).GetProperty("chain").GetInt32());
+    }
+
+    [Fact]
     public async Task Verify_all_reads_every_block_reference_of_the_chain_and_passes()
     {
         var run = await PgBackupCli.RunAsync(["verify", "--policy", chain.Policy.Path, "--all"], RestoreTimeout);
@@ -78,10 +91,13 @@ public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper o
     }
 
     /// <summary>Bytes under the backup's own folder: what it added to the repository.</summary>
-    private async Task<long> StoredBytesAsync(string id)
+    private async Task<long> StoredBytesAsync(string id) => (await ListedAsync(id)).GetProperty("storedSize").GetInt64();
+
+    /// <summary>The backup's row of `list --json`.</summary>
+    private async Task<JsonElement> ListedAsync(string id)
     {
         var run = await PgBackupCli.RunAsync("list", "--policy", chain.Policy.Path, "--json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Stdout).RootElement.EnumerateArray().Single(b => b.GetProperty("id").GetString() == id).GetProperty("storedSize").GetInt64();
+        return JsonDocument.Parse(run.Stdout).RootElement.EnumerateArray().Single(b => b.GetProperty("id").GetString() == id);
     }
 }

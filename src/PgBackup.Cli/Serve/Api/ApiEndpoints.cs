@@ -9,7 +9,6 @@ using PgBackup.Cli.Serve.Status;
 using PgBackup.Cluster;
 using PgBackup.Errors;
 using PgBackup.Policies;
-using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Cli.Serve.Api;
 
@@ -62,7 +61,7 @@ internal static class ApiEndpoints
     {
         try
         {
-            return (await reader.EntriesAsync(policy, ct)).Where(e => all || e.Status == BackupStatus.Complete).Select(BackupSummary.Of).ToList();
+            return BackupSummary.Rows(await reader.EntriesAsync(policy, ct), all);
         }
         catch (PgBackupException e)
         {

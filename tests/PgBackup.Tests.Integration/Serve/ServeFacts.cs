@@ -137,6 +137,41 @@ public sealed class ServeFacts(SandboxFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_weekly_full_with_nightly_incrementals_schedules_both_and_the_incremental_builds_on_the_full()
+    {
+        using var policies = new ServePolicies(fixture.Endpoints);
+        var cluster = ServePolicies.UniqueCluster("incr");
+        policies.Write(cluster, "0 2 * * 0", incrCron: "0 2 * * 1-6");
+        var port = ServeProcess.FreePort();
+        await using var serve = ServeProcess.Start(["--policies", policies.Directory, "--urls", $"http://127.0.0.1:{port}", "--storage", "sqlite:" + policies.StoragePath], port: port);
+        try
+        {
+            await serve.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+            var storage = new SQLiteStorage(policies.StoragePath, new SQLiteStorageOptions());
+            using (var connection = storage.GetConnection())
+                Assert.Equal([$"backup:{cluster}", $"incr:{cluster}"], connection.GetRecurringJobs().Select(j => j.Id).Order());
+            var monitoring = storage.GetMonitoringApi();
+            var manager = new RecurringJobManager(storage);
+            foreach (var (job, done) in new[] { ($"backup:{cluster}", 1L), ($"incr:{cluster}", 2L) })
+            {
+                manager.Trigger(job);
+                await WaitForAsync(TimeSpan.FromSeconds(180), () => Task.FromResult(monitoring.SucceededListCount() + monitoring.FailedCount() >= done ? (bool?)true : null));
+            }
+            Assert.Equal(0, monitoring.FailedCount());
+
+            using var repository = PolicyLoader.Load(policies.PolicyFile(cluster)).OpenRepository();
+            var manifests = (await BackupCatalog.ListCompleteAsync(repository, CancellationToken.None)).OrderBy(m => m.StartTime).ToList();
+            Assert.Equal([BackupType.Full, BackupType.Incr], manifests.Select(m => m.Type));
+            Assert.Equal(manifests[0].Id, manifests[1].Reference);
+            Assert.Contains(monitoring.SucceededJobs(0, 10), j => j.Value.Result is string r && r.Contains($"incr backup {manifests[1].Id} on {manifests[0].Id}"));
+        }
+        finally
+        {
+            output.WriteLine(serve.Output);
+        }
+    }
+
+    [Fact]
     public async Task A_non_loopback_bind_needs_a_token_and_answers_401_without_it()
     {
         using var policies = new ServePolicies(fixture.Endpoints);

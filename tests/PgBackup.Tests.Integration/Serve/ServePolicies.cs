@@ -22,7 +22,8 @@ public sealed class ServePolicies : IDisposable
     public string StoragePath => Path.Combine(Root, "hangfire.db");
 
     /// <summary>Writes policies/NAME.yaml for cluster <paramref name="cluster"/>; returns its repository prefix.</summary>
-    public string Write(string cluster, string fullCron, string? fileName = null)
+    /// <param name="incrCron">Also schedules incremental backups (the policy then takes client chunks).</param>
+    public string Write(string cluster, string fullCron, string? fileName = null, string? incrCron = null)
     {
         var prefix = $"serve-test/{cluster}";
         File.WriteAllText(Path.Combine(Directory, (fileName ?? cluster) + ".yaml"), $"""
@@ -43,7 +44,12 @@ public sealed class ServePolicies : IDisposable
                 secret_key_file: {Path.Combine(Root, "s3-secret")}
             schedules:
               full: "{fullCron}"
-            """);
+            """ + (incrCron is null ? "" : $"""
+
+              incr: "{incrCron}"
+            backup:
+              compression: client
+            """));
         return prefix;
     }
 

@@ -118,6 +118,30 @@ if "wal" in sets and read("wal.latency.json"):
             print(f"| {label} | {v['n']} | {v['p50']} | {v['p99']} | {v['max']} |")
     print("\nTarget: p99 ≤ 2 s for the streaming archiver.\n")
 
+if "incr" in sets and read("incr.pgbackup-full.1.time"):
+    one = lambda tool: run_stats("incr", tool, 1)
+    full, brfull = one("pgbackup-full"), one("pgbackrest-full")
+    data = int(read("incr.data_bytes", "0"))
+    print("## Incremental backups (pgbench set)\n")
+    print(f"Data directory {data / 2**20:.0f} MiB. A full backup, then six times: 1% of `pgbench_accounts` rows updated in one contiguous")
+    print("`aid` range (each time the next range), CHECKPOINT, an incremental; then 1% of random rows and one more incremental.")
+    print("PgBackup: client chunks (`--type incr`); pgBackRest 2.45 `--type=incr` after the same change. Stored: what the backup")
+    print("added to the repository (its own folder). One run each (BENCH_RUNS does not repeat this set).\n")
+    print("| backup | PgBackup wall s | PgBackup stored MiB | stored / full | wall / full | peak RSS MiB | pgBackRest wall s | pgBackRest stored MiB | stored ratio PgBackup/pgBackRest |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in ["full"] + [f"incr{n}" for n in range(1, 7)] + ["random"]:
+        if not read(f"incr.pgbackup-{name}.1.time"):
+            continue
+        p, b = one(f"pgbackup-{name}"), one(f"pgbackrest-{name}")
+        ratio = p["stored"] / b["stored"] if b["stored"] else float("nan")
+        print(f"| {name} | {p['wall']:.2f} | {p['stored'] / 2**20:.1f} | {100 * p['stored'] / full['stored']:.1f}% | {p['wall'] / full['wall']:.2f}x | {p['rss']:.0f} | "
+              f"{b['wall']:.2f} | {b['stored'] / 2**20:.1f} | {ratio:.2f} |")
+    if read("incr.chain-restore.1.time") and read("incr.full-restore.1.time"):
+        c, f = one("chain-restore"), one("full-restore")
+        print(f"\nRestore of the full + 6 incrementals: {c['wall']:.2f} s (peak RSS {c['rss']:.0f} MiB); of a full of the same data: {f['wall']:.2f} s; "
+              f"**{c['wall'] / f['wall']:.2f}x** (target ≤ 1.2x).")
+    print("\nTargets: a contiguous-1% incremental stores ≤ 3% of the full and takes ≤ 0.5x its wall time.\n")
+
 notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
 if os.path.exists(notes):
     print(open(notes).read())

@@ -65,7 +65,7 @@ print("Tools: PgBackup in both modes — server-side zstd (level 3, 2 workers on
 print("client-side zstd (level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
 print("process-max 2, WAL archived by archive-push as its users run it); pg_basebackup with server-side zstd (level 3, 2 workers, -Ft -X stream).\n")
 
-for data_set in [s for s in sets if s != "wal"]:
+for data_set in [s for s in sets if s not in ("wal", "incr")]:
     data = int(read(f"{data_set}.data_bytes", "0"))
     print(f"## Backup: data set `{data_set}` ({data / 2**20:.0f} MiB data directory)\n")
     print("| tool | wall s (median) | all runs s | MB/s of data dir | client CPU s | server CPU s | peak RSS MiB | stored MiB |")

@@ -65,16 +65,12 @@ public enum CompressionSite { Client, Server }
 /// <param name="RetryWait">With retries: how long to wait, in all, for a member to qualify as the source (e.g. during a failover).</param>
 /// <param name="Type">What `pgbackup backup` takes without --type.</param>
 /// <param name="MaxChain">At most this many incrementals between a backup and its full; the next one becomes a full.</param>
-public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait,
-    BackupType Type = BackupType.Full, int MaxChain = BackupSettings.DefaultMaxChain)
-{
-    public const int DefaultMaxChain = 7;
-}
+public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait, BackupType Type, int MaxChain);
 
 public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
 
 /// <param name="Diff">Cron of differential backups (the blocks changed since the newest full).</param>
 /// <param name="Incr">Cron of incremental backups (the blocks changed since the newest backup).</param>
-public sealed record ScheduleSettings(string? Full, string? Expire, string? Verify, string? Drill, string TimeZone, string? Diff = null, string? Incr = null);
+public sealed record ScheduleSettings(string? Full, string? Expire, string? Verify, string? Drill, string TimeZone, string? Diff, string? Incr);
 
 public sealed record RetentionSettings(int? FullCount, int? MaxAgeDays);

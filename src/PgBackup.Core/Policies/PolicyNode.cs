@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using PgBackup.Errors;
 using YamlDotNet.Core;
@@ -8,7 +9,8 @@ namespace PgBackup.Policies;
 /// <summary>
 /// A YAML mapping of a policy file that remembers where it is (file, line, dotted key path), so
 /// every validation error can name the exact spot, and that rejects keys it was never asked for
-/// (a misspelt key must not silently fall back to a default).
+/// (a misspelt key must not silently fall back to a default). Its parsers are the value types of
+/// <see cref="PolicyKeyTypes"/>; the loader reads through <see cref="Get"/>.
 /// </summary>
 internal sealed class PolicyNode
 {
@@ -57,7 +59,20 @@ internal sealed class PolicyNode
         return new PolicyNode(map, file, "");
     }
 
-    public int Line => (int)_map.Start.Line;
+    /// <summary>A section the file leaves out: every key of it takes its default.</summary>
+    public PolicyNode Absent(string key) => new(new YamlMappingNode(), _file, Qualify(key)) { IsWritten = false };
+
+    /// <summary>False for an <see cref="Absent"/> section.</summary>
+    public bool IsWritten { get; private init; } = true;
+
+    /// <summary>The key's value, or its default (<see cref="PolicyKeys"/>).</summary>
+    public T Get<T>(PolicyKey<T> key)
+    {
+        Debug.Assert(key.Section == _path, $"{key.Path} is not a key of section '{_path}'");
+        return key.Read(this, key.Name);
+    }
+
+    public UsageException Error(PolicyKey key, string problem) => Error(key.Name, problem);
 
     public UsageException Error(string key, string problem) =>
         new($"{_file}:{LineOf(key)}: {Qualify(key)}: {problem}");
@@ -80,9 +95,10 @@ internal sealed class PolicyNode
     /// </summary>
     public UsageException Missing(string key, string problem)
     {
+        var known = PolicyKeys.NamesIn(_path);
         foreach (var (k, _) in _map.Children)
         {
-            if (k is YamlScalarNode { Value: { } name } && !_read.Contains(name) && KeySuggestion.IsClose(name, key))
+            if (k is YamlScalarNode { Value: { } name } && !known.Contains(name) && KeySuggestion.IsClose(name, key))
                 return UnknownKey(k, name, key);
         }
         return Error(key, problem);
@@ -202,14 +218,17 @@ internal sealed class PolicyNode
     public string ResolvePath(string path) =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file)) ?? ".", path));
 
-    /// <summary>Call after reading a mapping: any key not read is a typo or an unsupported option.</summary>
+    /// <summary>
+    /// Call after reading a mapping: any key not read is a typo or an unsupported option (or one of
+    /// another setting, such as path with type s3). A typo is named with the key it most likely meant.
+    /// </summary>
     public void RejectUnknownKeys()
     {
         foreach (var (k, _) in _map.Children)
         {
             var name = (k as YamlScalarNode)?.Value ?? "?";
             if (!_read.Contains(name))
-                throw UnknownKey(k, name, KeySuggestion.Closest(name, _read));
+                throw UnknownKey(k, name, KeySuggestion.Closest(name, PolicyKeys.NamesIn(_path).Where(known => known != name)));
         }
     }
 

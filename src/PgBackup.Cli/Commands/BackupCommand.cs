@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PgBackup.Backup;
 using PgBackup.Cli.Hosting;
+using PgBackup.Cli.Json;
 using PgBackup.Cli.Rendering;
 using PgBackup.Policies;
 using PgBackup.Repository.Catalog;
@@ -25,7 +26,7 @@ internal static class BackupCommand
             var retries = parse.GetValue(retry) ?? policy.Backup.Retries;
             var manifest = await TransferProgress.RunAsync("backup", log,
                 progress => new BackupRun(policy, log, progress).RunAsync(BackupTypeNames.Parse(parse.GetValue(type)!) ?? policy.Backup.Type, retries, token));
-            if (parse.GetValue(json)) Output.WriteJson(BackupSummary.Of(manifest));
+            if (parse.GetValue(json)) Output.WriteJson(BackupSummary.Of(manifest), PgBackupJson.Default.BackupSummary);
             else Console.Out.WriteLine($"backup {manifest.Id} ({Describe(manifest)}) complete: {ByteSize.Format(manifest.DatabaseSize)} from {manifest.Source.Member}, " +
                 $"stored {ByteSize.Format(manifest.StoredSize)} in {(manifest.EndTime - manifest.StartTime).TotalSeconds:0.0}s, LSN {manifest.StartLsn} to {manifest.EndLsn}, timeline {manifest.Timeline}");
             return 0;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PgBackup.Cli.Hosting;
+using PgBackup.Cli.Json;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Wal;
@@ -25,7 +26,7 @@ internal static class CheckCommand
             var policy = PolicyOption.Load(parse, policyOption);
             using var repository = policy.OpenRepository();
             var report = await new WalArchiveCheck(policy, repository, log).RunAsync(TimeSpan.FromSeconds(parse.GetValue(maxLag)), token);
-            if (parse.GetValue(json)) Output.WriteJson(ToJson(report));
+            if (parse.GetValue(json)) Output.WriteJson(CheckJson.Of(report), PgBackupJson.Default.CheckJson);
             else Render(report);
             if (report.Ok)
                 return 0;
@@ -56,22 +57,4 @@ internal static class CheckCommand
             Console.Out.WriteLine($"PROBLEM          {p.Message}");
         Console.Out.WriteLine(r.Ok ? "ok: the WAL archive is unbroken and current" : $"{r.Problems.Count} problem(s)");
     }
-
-    private static object ToJson(WalCheckReport r) => new
-    {
-        ok = r.Ok,
-        from = r.From?.ToString(),
-        fromTimeline = r.FromTimeline,
-        fromWhat = r.FromWhat,
-        archivedTo = r.ArchivedTo?.ToString(),
-        timeline = r.Timeline,
-        histories = r.Histories,
-        gaps = r.Gaps.Select(g => new { timeline = g.Timeline, first = g.First.FileName, last = g.Last.FileName, from = g.From.ToString(), to = g.To.ToString() }),
-        leaderLsn = r.LeaderLsn,
-        lagBytes = r.LagBytes,
-        lagSeconds = r.LagSeconds,
-        streamingFrom = r.StreamingFrom,
-        slots = r.Slots,
-        problems = r.Problems.Select(p => new { kind = p.Kind.ToString(), message = p.Message }),
-    };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PgBackup.Cli.Hosting;
+using PgBackup.Cli.Json;
 using PgBackup.Cluster;
 using PgBackup.Errors;
 using PgBackup.Policies;
@@ -20,7 +21,7 @@ internal static class ClusterCommand
         {
             var policy = PolicyOption.Load(parse, policyOption);
             var decision = await new SourceSelector(policy, log).DecideAsync(new HashSet<string>(), probeEveryone: true, token);
-            if (parse.GetValue(json)) Output.WriteJson(ToJson(policy, decision));
+            if (parse.GetValue(json)) Output.WriteJson(ClusterJson.Of(policy, decision), PgBackupJson.Default.ClusterJson);
             else Render(policy, decision);
             if (decision.Chosen is null)
                 throw new SourceUnavailableException($"no member of cluster '{policy.Cluster}' qualifies as a backup source; see the reasons above");
@@ -55,36 +56,4 @@ internal static class ClusterCommand
         foreach (var note in d.Notes) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
         if (d.Chosen is { } c) AnsiConsole.MarkupLine($"source: [bold]{Markup.Escape(c.Member.Name)}[/] ({c.Member.Host}:{c.Member.Port})");
     }
-
-    /// <summary>The decision as `cluster --json` prints it; /api/clusters serves the same shape.</summary>
-    internal static object ToJson(Policy policy, SourceDecision d) => new
-    {
-        cluster = policy.Cluster,
-        answeredBy = d.Cluster.AnsweredBy.ToString(),
-        paused = d.Cluster.Paused,
-        source = d.Chosen?.Member.Name,
-        notes = d.Notes,
-        members = d.Members.Select(m => new
-        {
-            name = m.Member.Name,
-            role = m.Member.Role,
-            state = m.Member.State,
-            host = m.Member.Host,
-            port = m.Member.Port,
-            timeline = m.Member.Timeline,
-            lagBytes = m.Member.LagBytes,
-            tags = m.Member.Tags,
-            probe = m.Probe is null ? null : new
-            {
-                inRecovery = m.Probe.InRecovery,
-                receiveLsn = m.Probe.ReceiveLsn,
-                replayLsn = m.Probe.ReplayLsn,
-                replayLagBytes = m.Probe.ReplayLagBytes,
-                replayLagSeconds = m.Probe.ReplayLagSeconds,
-                walReceiver = m.Probe.WalReceiverStatus,
-            },
-            chosen = m.Chosen,
-            decision = m.Verdict,
-        }),
-    };
 }

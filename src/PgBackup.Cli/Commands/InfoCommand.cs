@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PgBackup.Cli.Hosting;
-using PgBackup.Cli.Rendering;
+using PgBackup.Cli.Json;
 using PgBackup.Policies;
 using PgBackup.Repository.Catalog;
 
@@ -25,17 +25,7 @@ internal static class InfoCommand
             var chain = BackupChain.Of(m, complete);
             if (parse.GetValue(json))
             {
-                Output.WriteJson(new
-                {
-                    summary = s,
-                    files = m.Files.Count,
-                    walSegments = m.Wal.Select(w => w.FileName),
-                    tablespaces = m.Tablespaces,
-                    compression = $"{m.Compression} level {m.CompressionLevel}",
-                    serverVersionNum = m.ServerVersionNum,
-                    systemIdentifier = m.SystemIdentifier,
-                    toolVersion = m.ToolVersion,
-                });
+                Output.WriteJson(BackupInfoJson.Of(s, m), PgBackupJson.Default.BackupInfoJson);
                 return 0;
             }
             Console.Out.WriteLine($"""

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PgBackup.Cli.Hosting;
-using PgBackup.Cli.Rendering;
+using PgBackup.Cli.Json;
 using PgBackup.Policies;
 using Spectre.Console;
 using PgBackup.Repository.Catalog;
@@ -24,7 +24,7 @@ internal static class ListCommand
             var entries = BackupSummary.Rows(await BackupCatalog.ListAsync(repository, token), parse.GetValue(all));
             if (parse.GetValue(json))
             {
-                Output.WriteJson(entries);
+                Output.WriteJson(entries, PgBackupJson.Default.IReadOnlyListBackupSummary);
                 return 0;
             }
             if (entries.Count == 0)

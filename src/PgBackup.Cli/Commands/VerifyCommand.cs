@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PgBackup.Cli.Hosting;
+using PgBackup.Cli.Json;
 using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Verify;
@@ -29,7 +30,7 @@ internal static class VerifyCommand
             var json = parse.GetValue(jsonOption);
             var outcome = await VerifyRun.RunAsync(repository, parse.GetValue(id) ?? "latest", parse.GetValue(all),
                 json ? null : Render, json ? null : Render, token);
-            if (json) Output.WriteJson(outcome);
+            if (json) Output.WriteJson(outcome, PgBackupJson.Default.VerifyOutcome);
             var faults = outcome.Faults;
             if (faults.Count == 0) return 0;
             var bad = outcome.Backups.Where(r => !r.Ok).Select(r => $"backup {r.BackupId}").Prepend(outcome.Repository.Ok ? null : "the repository's own objects").OfType<string>();

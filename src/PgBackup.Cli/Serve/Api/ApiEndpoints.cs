@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using PgBackup.Cli.Commands;
-using PgBackup.Cli.Rendering;
+using PgBackup.Cli.Json;
 using PgBackup.Cli.Serve.Archiver;
 using PgBackup.Cli.Serve.Policies;
 using PgBackup.Cli.Serve.Status;
@@ -12,7 +11,10 @@ using PgBackup.Policies;
 
 namespace PgBackup.Cli.Serve.Api;
 
-/// <summary>The read-only JSON API and the liveness probe. Policies are shown by cluster and file, never their secrets.</summary>
+/// <summary>
+/// The read-only JSON API and the liveness probe. Policies are shown by cluster and file, never
+/// their secrets. Every answer is a document of Json/, the same `--json` prints.
+/// </summary>
 internal static class ApiEndpoints
 {
     public static void Map(WebApplication app)
@@ -28,67 +30,50 @@ internal static class ApiEndpoints
     {
         var answers = await Task.WhenAll(policies.Current.Valid.Values.OrderBy(p => p.Cluster, StringComparer.Ordinal).Select(async policy =>
         {
-            object? decision = null;
+            ClusterJson? decision = null;
             string? error = null;
             try
             {
-                decision = ClusterCommand.ToJson(policy, await new SourceSelector(policy, log).DecideAsync(new HashSet<string>(), probeEveryone: true, ct));
+                decision = ClusterJson.Of(policy, await new SourceSelector(policy, log).DecideAsync(new HashSet<string>(), probeEveryone: true, ct));
             }
             catch (PgBackupException e)
             {
                 error = e.Message;
             }
-            return new { cluster = policy.Cluster, policyFile = policy.SourceFile, decision, error, archiver = archivers.Get(policy.Cluster) };
+            return new ClusterAnswerJson(policy.Cluster, policy.SourceFile, decision, error, archivers.Get(policy.Cluster));
         }));
-        return Results.Json(answers);
+        return Results.Json<IReadOnlyList<ClusterAnswerJson>>(answers, PgBackupJson.Default.IReadOnlyListClusterAnswerJson);
     }
 
     private static async Task<IResult> BackupsAsync(PolicyDirectory policies, BackupStatusReader reader, bool? all, CancellationToken ct)
     {
-        var result = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        var result = new SortedDictionary<string, BackupListJson>(StringComparer.Ordinal);
         foreach (var policy in policies.Current.Valid.Values)
             result[policy.Cluster] = await ListOrErrorAsync(policy, reader, all ?? false, ct);
-        return Results.Json(result);
+        return Results.Json(result, PgBackupJson.Default.SortedDictionaryStringBackupListJson);
     }
 
     private static async Task<IResult> BackupsOfAsync(string cluster, PolicyDirectory policies, BackupStatusReader reader, bool? all, CancellationToken ct) =>
         policies.Current.Valid.GetValueOrDefault(cluster) is { } policy
-            ? Results.Json(await ListOrErrorAsync(policy, reader, all ?? false, ct))
-            : Results.NotFound(new { error = $"no valid policy for cluster '{cluster}'" });
+            ? Results.Json(await ListOrErrorAsync(policy, reader, all ?? false, ct), PgBackupJson.Default.BackupListJson)
+            : Results.Json(new ApiErrorJson($"no valid policy for cluster '{cluster}'"), PgBackupJson.Default.ApiErrorJson, statusCode: StatusCodes.Status404NotFound);
 
     /// <summary>Exactly what `pgbackup list --json [--all]` prints, or the reason the repository could not be read.</summary>
-    private static async Task<object> ListOrErrorAsync(Policy policy, BackupStatusReader reader, bool all, CancellationToken ct)
+    private static async Task<BackupListJson> ListOrErrorAsync(Policy policy, BackupStatusReader reader, bool all, CancellationToken ct)
     {
         try
         {
-            return BackupSummary.Rows(await reader.EntriesAsync(policy, ct), all);
+            return BackupListJson.Of(await reader.EntriesAsync(policy, ct), all);
         }
         catch (PgBackupException e)
         {
-            return new { error = e.Message };
+            return BackupListJson.Failed(e.Message);
         }
     }
 
     private static async Task<IResult> StatusAsync(StatusCollector collector, PolicyDirectory policies, CancellationToken ct)
     {
         var clusters = await collector.CollectAsync(ct);
-        return Results.Json(new
-        {
-            policyDirectory = policies.Path,
-            policyErrors = policies.Current.Errors.Select(e => new { file = e.File, reason = e.Reason }),
-            clusters = clusters.Select(c => new
-            {
-                cluster = c.Cluster,
-                completeBackups = c.CompleteBackups,
-                backupRunning = c.BackupRunning,
-                lastBackup = c.LastBackup is { } m ? BackupSummary.Of(m) : null,
-                lastBackupAgeSeconds = c.LastBackupAgeSeconds,
-                recoverableWindow = new { start = c.WindowStart, end = c.WindowEnd, endsAt = c.Archiver?.NewestArchivedWalTime is null ? "newest backup end (no WAL archiver)" : "newest archived WAL" },
-                archiver = c.Archiver,
-                archiverLagBytes = c.Archiver?.LagBytes,
-                archiverLagSeconds = c.Archiver?.LagSeconds,
-                repositoryError = c.RepositoryError,
-            }),
-        });
+        return Results.Json(StatusJson.Of(policies.Path, policies.Current.Errors, clusters), PgBackupJson.Default.StatusJson);
     }
 }

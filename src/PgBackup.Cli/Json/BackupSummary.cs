@@ -1,9 +1,9 @@
 using PgBackup.Repository.Catalog;
 using PgBackup.Postgres;
 
-namespace PgBackup.Cli.Rendering;
+namespace PgBackup.Cli.Json;
 
-/// <summary>The operator's view of one backup, shared by `list`, `info` and `backup --json`.</summary>
+/// <summary>The operator's view of one backup: a row of `list` (and its --json, and /api/backups), the summary of `info --json` and `backup --json`.</summary>
 /// <param name="Type">full, diff or incr; null while a backup is incomplete.</param>
 /// <param name="Reference">The backup a diff or incr was compared with.</param>
 /// <param name="Chain">How many backups a restore of this one reads (1 for a full); null where the catalog was not read.</param>

@@ -1,4 +1,5 @@
 using System.Reflection;
+using PgBackup.Repository;
 using PgBackup.Repository.Catalog;
 using static PgBackup.Policies.PolicyKeyTypes;
 
@@ -12,7 +13,7 @@ namespace PgBackup.Policies;
 /// </summary>
 internal static class PolicyKeys
 {
-    public static readonly PolicyKey<string> Cluster = RequiredText("cluster", "names repository folders and the WAL slot (letters, digits, - and _)");
+    public static readonly PolicyKey<string> Cluster = RequiredText("cluster", $"names the repository folder and the WAL slot pgbackup_<cluster> ({ClusterName.Rule})");
 
     public static readonly PolicyKey<PolicyNode> Patroni = RequiredSection("patroni", "Patroni REST API of the cluster");
     public static readonly PolicyKey<IReadOnlyList<string>> PatroniUrls = List("patroni.urls", "any member answers for the whole cluster; the first that answers is used");

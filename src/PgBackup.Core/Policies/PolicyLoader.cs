@@ -1,6 +1,7 @@
-using System.Text.RegularExpressions;
-using PgBackup.Repository.Catalog;
 using PgBackup.Errors;
+using PgBackup.Postgres.Replication;
+using PgBackup.Repository;
+using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Codecs;
 using K = PgBackup.Policies.PolicyKeys;
 
@@ -27,9 +28,7 @@ public static partial class PolicyLoader
     public static Policy Parse(string file, string yaml)
     {
         var root = PolicyNode.Root(file, yaml);
-        var cluster = root.Get(K.Cluster);
-        if (!ClusterName().IsMatch(cluster))
-            throw root.Error(K.Cluster, $"'{cluster}' must be 1-63 letters, digits, '-' or '_' (it names repository folders and slots)");
+        var cluster = ReadClusterName(root);
 
         var backup = root.Get(K.Backup);
         var schedules = root.Get(K.Schedules);
@@ -154,10 +153,9 @@ public static partial class PolicyLoader
 
     private static ArchiveSettings ReadArchive(PolicyNode n, string cluster)
     {
-        var slot = n.Get(K.ArchiveSlotName) ?? "pgbackup_" + cluster.Replace('-', '_').ToLowerInvariant();
-        // The derived name is checked only where an archive: section is written, as it always was.
-        if (n.IsWritten && !SlotName().IsMatch(slot))
-            throw n.Error(K.ArchiveSlotName, $"'{slot}' is not a valid slot name (lower-case letters, digits and '_', at most 63)");
+        var slot = n.Get(K.ArchiveSlotName) ?? ClusterName.ArchiverSlot(cluster);
+        if (!ReplicationSlotName.IsValid(slot))
+            throw n.Error(K.ArchiveSlotName, $"'{slot}' is not a valid slot name ({ReplicationSlotName.Rule})");
         var settings = new ArchiveSettings(n.Get(K.ArchivePartialInterval), slot);
         n.RejectUnknownKeys();
         return settings;
@@ -178,10 +176,4 @@ public static partial class PolicyLoader
         n.RejectUnknownKeys();
         return settings;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,63}$")]
-    private static partial Regex ClusterName();
-
-    [GeneratedRegex("^[a-z0-9_]{1,63}$")]
-    private static partial Regex SlotName();
 }

@@ -32,8 +32,8 @@ public sealed partial class RepositoryLayout
 
     public RepositoryLayout(string cluster)
     {
-        if (!ClusterName().IsMatch(cluster))
-            throw new ArgumentException($"cluster name '{cluster}' is not usable in object keys: use letters, digits, '.', '_' and '-', starting with a letter or digit", nameof(cluster));
+        if (!ClusterName.IsValid(cluster))
+            throw new ArgumentException($"cluster name '{cluster}' is not valid: use {ClusterName.Rule}", nameof(cluster));
         Cluster = cluster;
         Root = cluster + "/";
     }
@@ -140,9 +140,6 @@ public sealed partial class RepositoryLayout
 
     private static string ValidSegment(string segment) =>
         SegmentName().IsMatch(segment) ? segment : throw new ArgumentException($"'{segment}' is not a WAL segment name (24 upper-case hex digits)", nameof(segment));
-
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-    private static partial Regex ClusterName();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
     private static partial Regex BackupId();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using PgBackup.Repository;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
 
@@ -101,7 +102,7 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         await _bed.DatasetAsync();
         var repository = _bed.NewDirectory("repo");
         var policy = _bed.LocalPolicy(repository, "server", "encryption_key_file: " + KeyFile("key", RandomNumberGenerator.GetHexString(64)));
-        var slot = "pgbackup_" + _bed.Endpoints["SANDBOX_CLUSTER"];
+        var slot = ClusterName.ArchiverSlot(_bed.Endpoints["SANDBOX_CLUSTER"]);
         try
         {
             using (var archive = PgBackupCli.Start("archive", "--policy", policy, "--status-interval", "1"))

@@ -117,13 +117,9 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
 
     private static void ValidateSlotName(string name)
     {
-        // The server's own rule (ReplicationSlotValidateName); it also keeps names safe to splice into commands.
-        if (!SlotName().IsMatch(name))
-            throw new UsageException($"'{name}' is not a valid replication slot name: use 1-63 characters of a-z, 0-9 and _");
+        if (!ReplicationSlotName.IsValid(name))
+            throw new UsageException($"'{name}' is not a valid replication slot name: use {ReplicationSlotName.Rule}");
     }
-
-    [GeneratedRegex("^[a-z0-9_]{1,63}$")]
-    private static partial Regex SlotName();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.]*$")]
     private static partial Regex SettingName();

@@ -27,14 +27,7 @@ public sealed class MemberProbe(ConnectionSettings connection)
             Username = connection.User,
             Password = connection.Password?.Reveal(),
             Database = connection.Database,
-            SslMode = connection.SslMode switch
-            {
-                "disable" => SslMode.Disable,
-                "require" => SslMode.Require,
-                "verify-ca" => SslMode.VerifyCA,
-                "verify-full" => SslMode.VerifyFull,
-                _ => SslMode.Prefer,
-            },
+            SslMode = ToNpgsql(connection.SslMode),
             RootCertificate = connection.SslRootCert,
             Timeout = Math.Max(1, (int)connection.ConnectTimeout.TotalSeconds),
             CommandTimeout = 10,
@@ -43,6 +36,16 @@ public sealed class MemberProbe(ConnectionSettings connection)
         };
         return b.ConnectionString;
     }
+
+    private static SslMode ToNpgsql(Postgres.Replication.SslMode mode) => mode switch
+    {
+        Postgres.Replication.SslMode.Disable => SslMode.Disable,
+        Postgres.Replication.SslMode.Prefer => SslMode.Prefer,
+        Postgres.Replication.SslMode.Require => SslMode.Require,
+        Postgres.Replication.SslMode.VerifyCA => SslMode.VerifyCA,
+        Postgres.Replication.SslMode.VerifyFull => SslMode.VerifyFull,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
 
     /// <summary>Probes a member; <paramref name="leaderLsn"/> (pg_current_wal_lsn on the leader) turns replay position into lag bytes.</summary>
     public async Task<ProbeResult> ProbeAsync(string host, int port, string? leaderLsn, CancellationToken ct)

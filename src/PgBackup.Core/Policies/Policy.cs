@@ -1,3 +1,4 @@
+using PgBackup.Postgres.Replication;
 using PgBackup.Repository.Catalog;
 using PgBackup.Repository.Codecs;
 
@@ -29,7 +30,7 @@ public sealed record ConnectionSettings(
     string User,
     Secret? Password,
     string Database,
-    string SslMode,
+    SslMode SslMode,
     string? SslRootCert,
     TimeSpan ConnectTimeout);
 

@@ -15,14 +15,7 @@ public static class PolicyConnections
         User = policy.Connection.User,
         Password = policy.Connection.Password?.Reveal(),
         ApplicationName = applicationName,
-        SslMode = policy.Connection.SslMode switch
-        {
-            "disable" => SslMode.Disable,
-            "require" => SslMode.Require,
-            "verify-ca" => SslMode.VerifyCA,
-            "verify-full" => SslMode.VerifyFull,
-            _ => SslMode.Prefer,
-        },
+        SslMode = policy.Connection.SslMode,
         RootCertificatePath = policy.Connection.SslRootCert,
         ConnectTimeout = policy.Connection.ConnectTimeout,
     };

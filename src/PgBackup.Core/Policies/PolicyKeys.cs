@@ -1,4 +1,5 @@
 using System.Reflection;
+using PgBackup.Postgres.Replication;
 using PgBackup.Repository;
 using PgBackup.Repository.Catalog;
 using static PgBackup.Policies.PolicyKeyTypes;
@@ -26,7 +27,7 @@ internal static class PolicyKeys
     public static readonly PolicyKey<string> ConnectionUser = RequiredText("connection.user", "needs REPLICATION and pg_monitor");
     public static readonly PolicyKey<Secret?> ConnectionPassword = Secret("connection.password", "the user's password");
     public static readonly PolicyKey<string> ConnectionDatabase = Text("connection.database", "postgres", "database of the SQL probes");
-    public static readonly PolicyKey<string> ConnectionSslMode = Choice("connection.sslmode", ["disable", "prefer", "require", "verify-ca", "verify-full"], "prefer", "as libpq's sslmode");
+    public static readonly PolicyKey<string> ConnectionSslMode = Choice("connection.sslmode", [.. SslModes.Names], "prefer", "as libpq's sslmode");
     public static readonly PolicyKey<string?> ConnectionSslRootCert = FilePath("connection.sslrootcert", "CA of the members' server certificates");
     public static readonly PolicyKey<TimeSpan> ConnectionConnectTimeout = Duration("connection.connect_timeout", TimeSpan.FromSeconds(5), "per connection attempt");
 

@@ -81,7 +81,7 @@ public static partial class PolicyLoader
     private static ConnectionSettings ReadConnection(PolicyNode n)
     {
         var settings = new ConnectionSettings(n.Get(K.ConnectionUser), n.Get(K.ConnectionPassword), n.Get(K.ConnectionDatabase),
-            n.Get(K.ConnectionSslMode), n.Get(K.ConnectionSslRootCert), n.Get(K.ConnectionConnectTimeout));
+            SslModes.Parse(n.Get(K.ConnectionSslMode)), n.Get(K.ConnectionSslRootCert), n.Get(K.ConnectionConnectTimeout));
         n.RejectUnknownKeys();
         return settings;
     }

@@ -7,7 +7,7 @@ namespace PgBackup.Tests.Unit.Cluster;
 
 public sealed class MemberProbeFacts
 {
-    private static readonly MemberProbe Probe = new(new ConnectionSettings("pgbackup", null, "postgres", "prefer", null, TimeSpan.FromSeconds(5)));
+    private static readonly MemberProbe Probe = new(new ConnectionSettings("pgbackup", null, "postgres", PgBackup.Postgres.Replication.SslMode.Prefer, null, TimeSpan.FromSeconds(5)));
 
     private static SourceUnavailableException Failure(string sqlState, string text) =>
         new("SQL probe failed", new PostgresException(text, "FATAL", "FATAL", sqlState));

@@ -1,5 +1,6 @@
 using PgBackup.Errors;
 using PgBackup.Policies;
+using PgBackup.Postgres.Replication;
 
 namespace PgBackup.Tests.Unit.Policies;
 
@@ -64,7 +65,7 @@ public sealed class PolicyLoaderFacts
         var p = PolicyLoader.Parse("p.yaml", Minimal);
         Assert.Equal(TimeSpan.FromSeconds(1), p.Archive.PartialInterval);
         Assert.False(p.Source.AllowLeader);
-        Assert.Equal("prefer", p.Connection.SslMode);
+        Assert.Equal(SslMode.Prefer, p.Connection.SslMode);
         Assert.Equal("/var/backups/pg", p.Repository.Path);
         Assert.Equal(0, p.Backup.Retries);
     }

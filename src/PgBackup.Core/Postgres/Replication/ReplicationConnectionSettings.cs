@@ -1,20 +1,5 @@
 namespace PgBackup.Postgres.Replication;
 
-/// <summary>TLS policy, with libpq's sslmode meanings.</summary>
-public enum SslMode
-{
-    /// <summary>Plain TCP only.</summary>
-    Disable,
-    /// <summary>TLS if the server offers it, plain otherwise; the certificate is not checked.</summary>
-    Prefer,
-    /// <summary>TLS or fail; the certificate is not checked (protects against sniffing, not impersonation).</summary>
-    Require,
-    /// <summary>TLS with a certificate chaining to <see cref="ReplicationConnectionSettings.RootCertificatePath"/>.</summary>
-    VerifyCA,
-    /// <summary>As <see cref="VerifyCA"/>, and the certificate must name <see cref="ReplicationConnectionSettings.Host"/>.</summary>
-    VerifyFull,
-}
-
 /// <summary>Where and how to open a physical replication connection.</summary>
 public sealed record ReplicationConnectionSettings
 {
@@ -37,5 +22,5 @@ public sealed record ReplicationConnectionSettings
     public string Endpoint => $"{Host}:{Port}";
 
     /// <summary>Never prints the password.</summary>
-    public override string ToString() => $"{User}@{Endpoint} (sslmode={SslMode})";
+    public override string ToString() => $"{User}@{Endpoint} (sslmode={SslMode.Name()})";
 }

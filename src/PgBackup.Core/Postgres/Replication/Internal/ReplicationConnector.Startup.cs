@@ -36,7 +36,7 @@ internal sealed partial class ReplicationConnector
             if (e is SocketException se)
                 throw new SourceUnavailableException($"cannot connect to {settings.Endpoint}: {se.Message}; check the host, the port and that PostgreSQL is running and listening there", e);
             if (e is AuthenticationException ae)
-                throw new SourceUnavailableException($"TLS with {settings.Endpoint} failed (sslmode={settings.SslMode}): {connector?.TlsFailure ?? ae.Message}; fix the server certificate or the root certificate, or relax sslmode", e);
+                throw new SourceUnavailableException($"TLS with {settings.Endpoint} failed (sslmode={settings.SslMode.Name()}): {connector?.TlsFailure ?? ae.Message}; fix the server certificate or the root certificate, or relax sslmode", e);
             throw;
         }
     }

@@ -23,7 +23,7 @@ internal sealed partial class ReplicationConnector
         {
             if (mode == SslMode.Prefer)
                 return;
-            throw new SourceUnavailableException($"{Settings.Endpoint} does not offer TLS (ssl=off) but sslmode is {mode}; enable ssl on the server or use sslmode=prefer");
+            throw new SourceUnavailableException($"{Settings.Endpoint} does not offer TLS (ssl=off) but sslmode is {mode.Name()}; enable ssl on the server or use sslmode=prefer");
         }
         if (answer != (byte)'S')
             throw Failure(new ProtocolViolationException($"unexpected answer '{(char)answer}' to SSLRequest"));
@@ -69,7 +69,7 @@ internal sealed partial class ReplicationConnector
     {
         var path = Settings.RootCertificatePath;
         if (string.IsNullOrEmpty(path) || !File.Exists(path))
-            throw new SourceUnavailableException($"sslmode={Settings.SslMode} needs a root certificate file, and \"{path}\" does not exist; set the root certificate path");
+            throw new SourceUnavailableException($"sslmode={Settings.SslMode.Name()} needs a root certificate file, and \"{path}\" does not exist; set the root certificate path");
         var roots = new X509Certificate2Collection();
         if (File.ReadAllText(path).Contains("-----BEGIN", StringComparison.Ordinal))
             roots.ImportFromPemFile(path);

@@ -23,15 +23,10 @@ public sealed class ExpireRun(Policy policy, ILogger log)
         var plan = await PlanAsync(repository, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
         if (dryRun) return plan;
 
-        var layout = repository.Layout;
         foreach (var backup in plan.Expired)
         {
             log.LogInformation("Expiring backup {Backup} ({Bytes} bytes)", backup.Entry.Id, backup.Entry.StoredBytes);
-            await repository.Store.DeleteAsync(layout.BackupManifest(backup.Entry.Id), ct).ConfigureAwait(false);
-            var objects = new List<string>();
-            await foreach (var o in repository.Store.ListAsync(layout.BackupPrefix(backup.Entry.Id), ct).ConfigureAwait(false))
-                objects.Add(o.Key);
-            await repository.Store.DeleteManyAsync(objects, ct).ConfigureAwait(false);
+            await BackupCatalog.RemoveCompleteAsync(repository, backup.Entry.Id, ct).ConfigureAwait(false);
         }
         foreach (var dead in plan.Debris)
         {

@@ -87,10 +87,25 @@ public static class BackupCatalog
     public static Task WriteManifestAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct) =>
         repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
 
-    /// <summary>Deletes every object of a backup that has no manifest; the lease goes last, so an interrupted removal is retried.</summary>
-    public static async Task RemoveIncompleteAsync(BackupRepository repository, string id, CancellationToken ct)
+    /// <summary>Expires a complete backup: see <see cref="RemoveAsync"/>.</summary>
+    public static Task RemoveCompleteAsync(BackupRepository repository, string id, CancellationToken ct) =>
+        RemoveAsync(repository, id, complete: true, ct);
+
+    /// <summary>Removes a backup that has no manifest (a dead one's debris): see <see cref="RemoveAsync"/>.</summary>
+    /// <exception cref="InvalidOperationException">The backup has a manifest after all: it is complete and is kept.</exception>
+    public static Task RemoveIncompleteAsync(BackupRepository repository, string id, CancellationToken ct) =>
+        RemoveAsync(repository, id, complete: false, ct);
+
+    /// <summary>
+    /// Deletes every object of a backup. A complete backup loses its manifest.json first, so an
+    /// interrupted removal never leaves it listed as complete; the lease goes last, so an interrupted
+    /// removal is found again as a dead backup's debris and retried.
+    /// </summary>
+    private static async Task RemoveAsync(BackupRepository repository, string id, bool complete, CancellationToken ct)
     {
         var layout = repository.Layout;
+        if (complete)
+            await repository.Store.DeleteAsync(layout.BackupManifest(id), ct).ConfigureAwait(false);
         var keys = new List<string>();
         await foreach (var o in repository.Store.ListAsync(layout.BackupPrefix(id), ct).ConfigureAwait(false))
         {
@@ -99,7 +114,7 @@ public static class BackupCatalog
             if (o.Key != layout.BackupLease(id)) keys.Add(o.Key);
         }
         await repository.Store.DeleteManyAsync(keys, ct).ConfigureAwait(false);
-        // A put the dead process was in the middle of left a temporary file no listing shows.
+        // A put a dead process was in the middle of left a temporary file no listing shows.
         await repository.Store.RemoveLeftoversAsync(layout.BackupPrefix(id), ct).ConfigureAwait(false);
         await repository.Store.DeleteAsync(layout.BackupLease(id), ct).ConfigureAwait(false);
     }

@@ -1,8 +1,9 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography.X509Certificates;
+using System.Net.Security;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PgBackup.Errors;
+using PgBackup.IO;
 using PgBackup.Policies;
 
 namespace PgBackup.Cluster;
@@ -24,9 +25,9 @@ public sealed class PatroniClient : IDisposable
         var handler = new SocketsHttpHandler { ConnectTimeout = settings.Timeout };
         if (settings.CaFile is not null)
         {
-            var ca = X509CertificateLoader.LoadCertificateFromFile(settings.CaFile);
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, chain, errors) =>
-                cert is X509Certificate2 c && CustomRootTrust.Validates(c, ca, errors);
+            var roots = CustomRootTrust.Load(settings.CaFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, _, errors) =>
+                CustomRootTrust.Problem(cert, errors, roots, settings.CaFile, (sender as SslStream)?.TargetHostName ?? "") is null;
         }
         _http = new HttpClient(handler) { Timeout = settings.Timeout };
         if (settings.Username is not null)

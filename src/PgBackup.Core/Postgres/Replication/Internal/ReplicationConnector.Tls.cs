@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using PgBackup.Errors;
+using PgBackup.IO;
 
 namespace PgBackup.Postgres.Replication.Internal;
 
@@ -41,28 +42,8 @@ internal sealed partial class ReplicationConnector
     {
         if (roots is null)
             return true; // prefer/require: encryption without authentication, as in libpq
-        if (certificate is null)
-        {
-            TlsFailure = "the server sent no certificate";
-            return false;
-        }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var serverCertificate = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        if (!chain.Build(serverCertificate))
-        {
-            TlsFailure = "the server certificate does not chain to the root certificate " + Settings.RootCertificatePath +
-                " (" + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim())) + ")";
-            return false;
-        }
-        if (Settings.SslMode == SslMode.VerifyFull && errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
-        {
-            TlsFailure = $"the server certificate ({serverCertificate.Subject}) is not issued for host \"{Settings.Host}\"";
-            return false;
-        }
-        return true;
+        TlsFailure = CustomRootTrust.Problem(certificate, errors, roots, Settings.RootCertificatePath!, Settings.SslMode == SslMode.VerifyFull ? Settings.Host : null);
+        return TlsFailure is null;
     }
 
     private X509Certificate2Collection LoadRootCertificates()
@@ -70,11 +51,6 @@ internal sealed partial class ReplicationConnector
         var path = Settings.RootCertificatePath;
         if (string.IsNullOrEmpty(path) || !File.Exists(path))
             throw new SourceUnavailableException($"sslmode={Settings.SslMode.Name()} needs a root certificate file, and \"{path}\" does not exist; set the root certificate path");
-        var roots = new X509Certificate2Collection();
-        if (File.ReadAllText(path).Contains("-----BEGIN", StringComparison.Ordinal))
-            roots.ImportFromPemFile(path);
-        else
-            roots.Add(X509CertificateLoader.LoadCertificateFromFile(path));
-        return roots;
+        return CustomRootTrust.Load(path);
     }
 }

@@ -47,8 +47,9 @@ internal static class ServeHost
         builder.Services.AddSingleton<JobFailureCounter>();
         builder.Services.AddSingleton<ArchiverStatusBoard>();
         builder.Services.AddSingleton<IArchiverStatusSource>(sp => sp.GetRequiredService<ArchiverStatusBoard>());
-        builder.Services.AddSingleton<IClusterArchiver, WalArchiverAdapter>();
-        builder.Services.AddHostedService<ArchiverSupervisor>();
+        builder.Services.AddSingleton<WalArchiverAdapter>();
+        builder.Services.AddHostedService(sp => new ArchiverSupervisor(sp.GetRequiredService<PolicyDirectory>(), sp.GetRequiredService<WalArchiverAdapter>().RunAsync,
+            sp.GetRequiredService<ArchiverStatusBoard>(), sp.GetRequiredService<ILogger<ArchiverSupervisor>>()));
         builder.Services.AddSingleton<DrillStatusReader>();
         builder.Services.AddTransient<ClusterJob>();
         builder.Services.AddTransient<BackupJob>();

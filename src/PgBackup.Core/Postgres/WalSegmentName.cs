@@ -37,11 +37,6 @@ public readonly record struct WalSegmentName
 
     public WalSegmentName Next() => new(Timeline, SegmentNumber + 1, SegmentSize);
 
-    /// <summary>Offset of <paramref name="lsn"/> inside this segment.</summary>
-    public long OffsetOf(Lsn lsn) => lsn >= StartLsn && lsn < EndLsn
-        ? (long)(lsn.Value - StartLsn.Value)
-        : throw new ArgumentOutOfRangeException(nameof(lsn), $"{lsn} is not inside segment {this}");
-
     public string FileName
     {
         get

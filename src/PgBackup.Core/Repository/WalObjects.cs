@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using PgBackup.Errors;
 using PgBackup.Repository.Codecs;
 using PgBackup.Repository.Storage;
@@ -50,14 +49,6 @@ public sealed class WalObjects(IObjectStore store, RepositoryLayout layout, Repo
     /// <summary>Writes a timeline history file to <paramref name="destination"/>; false if it is not archived.</summary>
     public Task<bool> TryGetHistoryAsync(uint timeline, Stream destination, CancellationToken ct = default) =>
         TryGetAsync(layout.TimelineHistory(timeline), destination, ct);
-
-    /// <summary>Names of the complete segments archived on <paramref name="timeline"/>, in order.</summary>
-    public async IAsyncEnumerable<string> ListSegmentsAsync(uint timeline, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        await foreach (var o in store.ListAsync(layout.WalTimelinePrefix(timeline), ct).ConfigureAwait(false))
-            if (layout.TryParseWalObject(o.Key, out var name) && !name.Partial && name.Timeline == timeline)
-                yield return name.Segment;
-    }
 
     private async Task<WalPushResult> PushImmutableAsync(string key, Stream plain, CancellationToken ct)
     {

@@ -39,8 +39,8 @@ public sealed class PackFacts : IDisposable
                 }
             });
             await packs.CompleteAsync();
-            Assert.Equal(packs.PackKeys, await _store.ListAsync(_layout.BackupPrefix(BackupId)).Select(o => o.Key).ToListAsync());
-            Assert.True(packs.PackKeys.Count > 2);
+            Assert.Equal(packs.StoredPacks.Select(p => p.Key), await _store.ListAsync(_layout.BackupPrefix(BackupId)).Select(o => o.Key).ToListAsync());
+            Assert.True(packs.StoredPacks.Count > 2);
         }
 
         using var reader = new ChunkReader(_store, _codec);

@@ -9,9 +9,15 @@ public sealed class WalObjectsFacts : IDisposable
 {
     private const string Segment = "000000010000000000000003";
     private readonly TempDirectory _dir = new();
+    private readonly RepositoryLayout _layout = new("main");
+    private readonly LocalDirectoryObjectStore _store;
     private readonly WalObjects _wal;
 
-    public WalObjectsFacts() => _wal = new WalObjects(new LocalDirectoryObjectStore(_dir.Path), new RepositoryLayout("main"), new RepositoryCodec());
+    public WalObjectsFacts()
+    {
+        _store = new LocalDirectoryObjectStore(_dir.Path);
+        _wal = new WalObjects(_store, _layout, new RepositoryCodec());
+    }
 
     public void Dispose() => _dir.Dispose();
 
@@ -50,7 +56,8 @@ public sealed class WalObjectsFacts : IDisposable
         var partial = new MemoryStream();
         Assert.True(await _wal.TryGetPartialAsync(1, Segment, partial));
         Assert.Equal([4, 5], partial.ToArray());
-        Assert.Equal(["000000010000000000000002"], await _wal.ListSegmentsAsync(1).ToListAsync());
+        var listed = await _store.ListAsync(_layout.WalPrefix).Select(o => _layout.TryParseWalObject(o.Key, out var name) ? name : null).ToListAsync();
+        Assert.Equal([new WalObjectName(1, "000000010000000000000002", Partial: false), new WalObjectName(1, Segment, Partial: true)], listed);
     }
 
     [Fact]

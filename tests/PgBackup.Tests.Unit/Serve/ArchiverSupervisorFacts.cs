@@ -22,7 +22,7 @@ public sealed class ArchiverSupervisorFacts : IDisposable
         """);
 
     /// <summary>An archiver that fails the same way every time it is started, and counts the starts.</summary>
-    private sealed class FailingArchiver(Func<Exception> failure) : IClusterArchiver
+    private sealed class FailingArchiver(Func<Exception> failure)
     {
         public int Starts;
 
@@ -38,7 +38,7 @@ public sealed class ArchiverSupervisorFacts : IDisposable
         var policies = new PolicyDirectory(_directory.FullName, NullLogger<PolicyDirectory>.Instance);
         policies.Reload();
         var board = new ArchiverStatusBoard();
-        var supervisor = new ArchiverSupervisor(policies, [archiver], board, NullLogger<ArchiverSupervisor>.Instance);
+        var supervisor = new ArchiverSupervisor(policies, archiver.RunAsync, board, NullLogger<ArchiverSupervisor>.Instance);
         await supervisor.StartAsync(CancellationToken.None);
         await Task.Delay(time);
         var status = board.Get("main");

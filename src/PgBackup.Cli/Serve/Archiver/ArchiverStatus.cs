@@ -31,12 +31,3 @@ internal interface IArchiverStatusSource
 {
     ArchiverStatus? Get(string cluster);
 }
-
-/// <summary>
-/// The archiver of one cluster as `serve` hosts it: runs until cancelled, reporting its state as
-/// it goes. The WAL archiver's adapter implements this; <see cref="ArchiverSupervisor"/> runs one per valid policy.
-/// </summary>
-internal interface IClusterArchiver
-{
-    Task RunAsync(PgBackup.Policies.Policy policy, IProgress<ArchiverStatus> status, CancellationToken ct);
-}

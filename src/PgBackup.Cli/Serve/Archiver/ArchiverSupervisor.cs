@@ -10,24 +10,22 @@ namespace PgBackup.Cli.Serve.Archiver;
 /// Runs one archiver per valid policy for as long as `serve` runs: started when a policy appears,
 /// restarted with the new settings when it changes, stopped when it goes away or breaks, and
 /// restarted after a crash with back-off, except after a configuration error (the repository is
-/// not this policy's): that stays in its status until the policy changes. Idle when no
-/// <see cref="IClusterArchiver"/> is registered.
+/// not this policy's): that stays in its status until the policy changes.
 /// </summary>
-internal sealed class ArchiverSupervisor(PolicyDirectory policies, IEnumerable<IClusterArchiver> archivers, ArchiverStatusBoard board, ILogger<ArchiverSupervisor> log)
+/// <param name="archive">Archives one cluster until cancelled, reporting its state as it goes (<see cref="WalArchiverAdapter.RunAsync"/>).</param>
+internal sealed class ArchiverSupervisor(
+    PolicyDirectory policies,
+    Func<Policy, IProgress<ArchiverStatus>, CancellationToken, Task> archive,
+    ArchiverStatusBoard board,
+    ILogger<ArchiverSupervisor> log)
     : IHostedService
 {
     private static readonly TimeSpan[] Backoff = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
 
-    private readonly IClusterArchiver? _archiver = archivers.LastOrDefault();
     private readonly Dictionary<string, (Policy Policy, CancellationTokenSource Stop, Task Run)> _running = new(StringComparer.Ordinal);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_archiver is null)
-        {
-            log.LogWarning("No WAL archiver in this build: clusters are backed up but WAL is not archived continuously");
-            return Task.CompletedTask;
-        }
         policies.Reloaded += Apply;
         Apply(policies.Current);
         return Task.CompletedTask;
@@ -73,7 +71,7 @@ internal sealed class ArchiverSupervisor(PolicyDirectory policies, IEnumerable<I
             try
             {
                 log.LogInformation("Starting the WAL archiver of cluster {Cluster}", policy.Cluster);
-                await _archiver!.RunAsync(policy, status, ct);
+                await archive(policy, status, ct);
                 reason = "it returned without being stopped";
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -5,11 +5,12 @@ using PgBackup.Wal;
 namespace PgBackup.Cli.Serve.Archiver;
 
 /// <summary>Hosts the engine's <see cref="WalArchiver"/> in `serve`, publishing its status every second.</summary>
-internal sealed class WalArchiverAdapter(ILoggerFactory loggers) : IClusterArchiver
+internal sealed class WalArchiverAdapter(ILoggerFactory loggers)
 {
     // Frequent enough that /api/status and /metrics lag the archiver by less than its own partial interval.
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Archives the policy's cluster until cancelled; throws only what retrying cannot fix (see <see cref="WalArchiver.RunAsync"/>).</summary>
     public async Task RunAsync(Policy policy, IProgress<ArchiverStatus> status, CancellationToken ct)
     {
         using var repository = policy.OpenRepository();

@@ -23,8 +23,6 @@ public sealed class XLogDataMessage : ReplicationMessage
     /// <summary>The end of WAL on the server when it sent this message.</summary>
     public Lsn WalEnd { get; internal set; }
 
-    public DateTimeOffset ServerTime { get; internal set; }
-
     public ReadOnlyMemory<byte> Data { get; internal set; }
 
     /// <summary>The position right after these bytes.</summary>

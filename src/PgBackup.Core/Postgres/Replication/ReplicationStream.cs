@@ -76,7 +76,7 @@ public sealed class ReplicationStream : IAsyncDisposable
                 case BackendMessageCode.XLogData when span.Length >= 25:
                     _xlogData.WalStart = new Lsn(BinaryPrimitives.ReadUInt64BigEndian(span[1..]));
                     _xlogData.WalEnd = new Lsn(BinaryPrimitives.ReadUInt64BigEndian(span[9..]));
-                    _xlogData.ServerTime = PostgresEpoch.ToDateTime(BinaryPrimitives.ReadInt64BigEndian(span[17..]));
+                    // span[17..25] is the server's clock at sending, which nothing here needs.
                     _xlogData.Data = payload[25..];
                     return _xlogData;
                 case BackendMessageCode.PrimaryKeepalive when span.Length >= 18:

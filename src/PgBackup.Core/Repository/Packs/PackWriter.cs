@@ -52,9 +52,6 @@ public sealed class PackWriter : IAsyncDisposable
     /// <summary>The backup the packs belong to.</summary>
     public string BackupId { get; }
 
-    /// <summary>Pack keys sealed so far, in order.</summary>
-    public IReadOnlyList<string> PackKeys => _packKeys;
-
     /// <summary>Packs durably stored, with the SHA-256 of their stored bytes (for verify and restore), in key order.</summary>
     public IReadOnlyList<StoredPack> StoredPacks => _stored.Values.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
 

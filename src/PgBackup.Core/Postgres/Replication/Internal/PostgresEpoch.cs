@@ -5,7 +5,5 @@ internal static class PostgresEpoch
 {
     private static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static DateTimeOffset ToDateTime(long microseconds) => Epoch.AddTicks(microseconds * 10);
-
     public static long FromDateTime(DateTimeOffset time) => (time - Epoch).Ticks / 10;
 }

@@ -1,5 +1,6 @@
 using Npgsql;
 using PgBackup.Errors;
+using PgBackup.Postgres;
 using PgBackup.Policies;
 
 namespace PgBackup.Cluster;
@@ -95,8 +96,13 @@ public sealed class MemberProbe(ConnectionSettings connection)
     /// </summary>
     public string? LoginRefusal(SourceUnavailableException failure, string member, string host, int port) =>
         failure.InnerException is PostgresException { SqlState: "28P01" or "28000" } refused
-            ? $"{member} ({host}:{port}) refused the login of user \"{connection.User}\": {refused.MessageText}; check the password that connection.password_env or connection.password_file of the policy gives, and that pg_hba.conf on every member admits {connection.User} from this host"
+            ? $"{member} ({host}:{port}) refused the login of user \"{connection.User}\": {OneLine(refused)}; check the password that connection.password_env or connection.password_file of the policy gives, and that pg_hba.conf on every member admits {connection.User} from this host"
             : null;
 
-    internal static string OneLine(Exception e) => (e is PostgresException pe ? pe.MessageText : e.Message).Split('\n')[0].Trim();
+    /// <summary>
+    /// An Npgsql failure as one line: a server error with its HINT (Npgsql redacts DETAIL unless
+    /// asked, as it may hold row values), anything else as its first line.
+    /// </summary>
+    internal static string OneLine(Exception e) =>
+        e is PostgresException pe ? ServerErrorText.OneLine(pe.MessageText, null, pe.Hint) : e.Message.Split('\n')[0].Trim();
 }

@@ -12,4 +12,7 @@ public sealed class PostgresServerError(string severity, string sqlState, string
     public string MessageText { get; } = messageText;
     public string? Detail { get; } = detail;
     public string? Hint { get; } = hint;
+
+    /// <summary>The message with its DETAIL and HINT, on one line (<see cref="ServerErrorText"/>).</summary>
+    public string Text => ServerErrorText.OneLine(MessageText, Detail, Hint);
 }

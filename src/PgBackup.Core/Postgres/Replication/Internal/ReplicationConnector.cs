@@ -215,7 +215,7 @@ internal sealed partial class ReplicationConnector : IAsyncDisposable
         if (connecting || error.Severity is "FATAL" or "PANIC")
         {
             State = ConnectorState.Broken;
-            return ServerErrorMessages.Translate(error, this, connecting);
+            return ServerErrorMessages.Translate(error, Settings, connecting ? null : CurrentCommand);
         }
         try
         {
@@ -232,7 +232,7 @@ internal sealed partial class ReplicationConnector : IAsyncDisposable
         {
             State = ConnectorState.Broken;
         }
-        return ServerErrorMessages.Translate(error, this, connecting: false);
+        return ServerErrorMessages.Translate(error, Settings, CurrentCommand);
     }
 
     /// <summary>Turns whatever went wrong into the one-line exception the caller sees.</summary>

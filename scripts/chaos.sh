@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PgBackup's own fault suite (issue 18): injects faults into backups, restores, the WAL archiver,
+# PgBackup's own fault suite: injects faults into backups, restores, the WAL archiver,
 # the cluster (switchover, failover), the S3 endpoint and a local repository's disk, flips bytes
 # in every kind of stored object, and checks what PgBackup does about each. NOT part of
 # scripts/test.sh: run it on demand, as root:

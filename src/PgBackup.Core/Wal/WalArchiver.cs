@@ -11,7 +11,7 @@ using PgBackup.Repository;
 namespace PgBackup.Wal;
 
 /// <summary>
-/// Continuous WAL archiving from the healthiest replica, across failovers (DESIGN.md, issue 4):
+/// Continuous WAL archiving from the healthiest replica, across failovers (DESIGN.md):
 /// choose a member, stream on our slot there from where the repository ends, and whenever the
 /// member fails or its timeline changes, choose again and carry on from the last durable position.
 /// Runs until cancelled; every failure is logged, shown in <see cref="Status"/>, and retried.

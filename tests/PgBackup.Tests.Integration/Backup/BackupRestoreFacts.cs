@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace PgBackup.Tests.Integration.Backup;
 
-/// <summary>Issue 3: a backup of a replica, to s3rver and to a directory, restores into a server that starts with the source's data.</summary>
+/// <summary>A backup of a replica, to s3rver and to a directory, restores into a server that starts with the source's data.</summary>
 [Collection(SandboxCollection.Name)]
 public sealed class BackupRestoreFacts(SandboxFixture fixture, ITestOutputHelper output) : IDisposable
 {

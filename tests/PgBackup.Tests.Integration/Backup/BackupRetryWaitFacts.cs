@@ -4,7 +4,7 @@ using PgBackup.Tests.Integration.Sandbox;
 namespace PgBackup.Tests.Integration.Backup;
 
 /// <summary>
-/// Issue 18: `backup --retry` during a failover used to give up about a second later with "no
+/// `backup --retry` during a failover used to give up about a second later with "no
 /// member qualifies" while Patroni was still electing. With retries it waits for a member to
 /// qualify, up to backup.retry_wait. A cluster whose API never answers stands in for the election.
 /// </summary>

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace PgBackup.Tests.Integration.Backup;
 
 /// <summary>
-/// Issue 3: a damaged or missing object in a local-directory repository makes restore refuse with
+/// A damaged or missing object in a local-directory repository makes restore refuse with
 /// exit code 4 (repository inconsistent) and a message that names the object. Each test damages
 /// its own copy of one backup's repository.
 /// </summary>

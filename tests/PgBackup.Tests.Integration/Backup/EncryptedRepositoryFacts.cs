@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace PgBackup.Tests.Integration.Backup;
 
 /// <summary>
-/// Issue 7 item 4: an encrypted repository round-trips a replica's backup, WAL pushed or streamed
+/// An encrypted repository round-trips a replica's backup, WAL pushed or streamed
 /// by the archiver, verifies, holds no plain text and no zstd frame in any stored object, refuses
 /// the wrong key (or none) with exit 4, and names a tampered pack in restore and verify.
 /// </summary>

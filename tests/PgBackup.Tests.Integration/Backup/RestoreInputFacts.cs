@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace PgBackup.Tests.Integration.Backup;
 
-/// <summary>Issue 3, bad input: `restore` refuses with exit code 2, one error line, and writes nothing.</summary>
+/// <summary>Bad input: `restore` refuses with exit code 2, one error line, and writes nothing.</summary>
 [Collection(SandboxCollection.Name)]
 public sealed class RestoreInputFacts(SandboxFixture fixture, ITestOutputHelper output) : IDisposable
 {

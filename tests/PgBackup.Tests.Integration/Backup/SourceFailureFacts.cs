@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace PgBackup.Tests.Integration.Backup;
 
 /// <summary>
-/// Issue 3: the replica a backup copies from crashes mid-copy. Without retries the backup fails
+/// The replica a backup copies from crashes mid-copy. Without retries the backup fails
 /// cleanly (one-line reason, source/operation exit code, nothing listed); with --retry 1 it
 /// succeeds from another replica. The cluster is healthy again before the test ends.
 /// </summary>

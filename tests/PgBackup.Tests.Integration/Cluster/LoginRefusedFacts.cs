@@ -3,8 +3,8 @@ using PgBackup.Tests.Integration.Sandbox;
 namespace PgBackup.Tests.Integration.Cluster;
 
 /// <summary>
-/// Issue 18: a wrong database password used to print one warning per member before the error; it
-/// is one error line naming the member, the user and what to check, whatever the verb.
+/// A wrong database password is one error line (not one warning per member before the error)
+/// naming the member, the user and what to check, whatever the verb.
 /// </summary>
 [Collection(SandboxCollection.Name)]
 public sealed class LoginRefusedFacts(SandboxFixture fixture)

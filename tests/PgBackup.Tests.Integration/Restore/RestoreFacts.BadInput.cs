@@ -3,7 +3,7 @@ using PgBackup.Tests.Integration.Sandbox;
 
 namespace PgBackup.Tests.Integration.Restore;
 
-/// <summary>Every bad input of issue 5: one error line naming the problem and the fix, the exit code of its class, nothing written.</summary>
+/// <summary>Every bad input to `restore`: one error line naming the problem and the fix, the exit code of its class, nothing written.</summary>
 public sealed partial class RestoreFacts
 {
     [Fact]

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace PgBackup.Tests.Integration.Restore;
 
 /// <summary>
-/// `pgbackup restore` against the live sandbox (issue 5): every restore recovers into
+/// `pgbackup restore` against the live sandbox: every restore recovers into
 /// <see cref="RestoreHistory"/> and is judged by which marker rows the restored server holds.
 /// Split into files by concern: targets, --delta, bad input.
 /// </summary>

@@ -4,7 +4,7 @@ using PgBackup.Tests.Integration.Sandbox;
 namespace PgBackup.Tests.Integration.Serve;
 
 /// <summary>
-/// Issue 18: `serve` checks every address it will bind, however --urls lists them, and believes
+/// `serve` checks every address it will bind, however --urls lists them, and believes
 /// forwarding headers only from the proxies it is told to trust. Ports 18500-18599 are this suite's.
 /// </summary>
 [Collection(SandboxCollection.Name)]

@@ -7,8 +7,8 @@ using PgBackup.Tests.Integration.Sandbox;
 namespace PgBackup.Tests.Integration.Wal;
 
 /// <summary>
-/// Issue 18: a repository that is not the policy's is configuration, not a passing failure.
-/// `archive` used to retry it forever; now it exits 4 at once with one error line.
+/// A repository that is not the policy's is configuration, not a passing failure: `archive`
+/// exits 4 at once with one error line instead of retrying it forever.
 /// </summary>
 [Collection(SandboxCollection.Name)]
 public sealed class ArchiveConfigurationErrorFacts(SandboxFixture fixture) : IDisposable

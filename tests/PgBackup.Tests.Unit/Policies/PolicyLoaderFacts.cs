@@ -6,7 +6,8 @@ namespace PgBackup.Tests.Unit.Policies;
 
 public sealed class PolicyLoaderFacts
 {
-    private const string Minimal = """
+    /// <summary>The smallest valid policy; other policy facts extend it.</summary>
+    internal const string Minimal = """
         cluster: main
         patroni:
           urls: [http://127.0.0.1:8008]

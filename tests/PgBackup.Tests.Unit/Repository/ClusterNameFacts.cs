@@ -2,6 +2,7 @@ using PgBackup.Errors;
 using PgBackup.Policies;
 using PgBackup.Postgres.Replication;
 using PgBackup.Repository;
+using PgBackup.Tests.Unit.Policies;
 
 namespace PgBackup.Tests.Unit.Repository;
 
@@ -62,12 +63,7 @@ public sealed class ClusterNameFacts
     [Fact]
     public void The_policy_loader_refuses_a_name_too_long_for_a_slot_at_its_line()
     {
-        var yaml = $"""
-            # a policy
-            cluster: {Longest}x
-            patroni:
-              urls: [http://127.0.0.1:8008]
-            """;
+        var yaml = "# a policy\n" + PolicyLoaderFacts.Minimal.Replace("cluster: main", $"cluster: {Longest}x");
         var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", yaml));
         Assert.Equal($"p.yaml:2: cluster: '{Longest}x' must be 1-54 letters, digits, '-' or '_', starting with a letter or digit (it names the repository folder and the slot pgbackup_<cluster>)", e.Message);
     }
@@ -75,18 +71,7 @@ public sealed class ClusterNameFacts
     [Fact]
     public void The_policy_loader_refuses_an_invalid_explicit_slot_name()
     {
-        var yaml = """
-            cluster: main
-            patroni:
-              urls: [http://127.0.0.1:8008]
-            connection:
-              user: pgbackup
-            repository:
-              type: local
-              path: /var/backups/pg
-            archive:
-              slot_name: Main-Slot
-            """;
+        var yaml = PolicyLoaderFacts.Minimal + "\narchive:\n  slot_name: Main-Slot\n";
         var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", yaml));
         Assert.Equal("p.yaml:10: archive.slot_name: 'Main-Slot' is not a valid slot name (1-63 characters of a-z, 0-9 and _)", e.Message);
     }

@@ -1,23 +1,12 @@
 using PgBackup.Cluster;
 using PgBackup.Policies;
 using PgBackup.Postgres.Replication;
+using PgBackup.Tests.Unit.Policies;
 
 namespace PgBackup.Tests.Unit.Postgres.Replication;
 
 public sealed class SslModeFacts
 {
-    private const string Policy = """
-        cluster: main
-        patroni:
-          urls: [http://127.0.0.1:8008]
-        connection:
-          user: pgbackup
-          sslmode: {0}
-        repository:
-          type: local
-          path: /var/backups/pg
-        """;
-
     [Theory]
     [InlineData("disable", SslMode.Disable, "Disable")]
     [InlineData("prefer", SslMode.Prefer, "Prefer")]
@@ -26,7 +15,7 @@ public sealed class SslModeFacts
     [InlineData("verify-full", SslMode.VerifyFull, "VerifyFull")]
     public void A_policy_sslmode_reaches_the_replication_client_and_npgsql_as_the_same_mode(string name, SslMode mode, string npgsql)
     {
-        var policy = PolicyLoader.Parse("p.yaml", string.Format(System.Globalization.CultureInfo.InvariantCulture, Policy, name));
+        var policy = PolicyLoader.Parse("p.yaml", PolicyLoaderFacts.Minimal.Replace("  user: pgbackup", "  user: pgbackup\n  sslmode: " + name));
         Assert.Equal(mode, policy.Replication("h", 5432).SslMode);
         Assert.Contains($"SSL Mode={npgsql}", new MemberProbe(policy.Connection).ConnectionString("h", 5432));
         Assert.Equal(name, mode.Name());

@@ -7,7 +7,7 @@ namespace PgBackup.Tests.Integration.Restore;
 public sealed partial class RestoreFacts
 {
     [Fact]
-    public async Task DryRunPrintsThePlanAndWritesNothing()
+    public async Task A_dry_run_prints_the_plan_and_writes_nothing()
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, "--time", history.Between(4, 5), "--dry-run"]);
@@ -25,7 +25,7 @@ public sealed partial class RestoreFacts
     [InlineData("yesterday noon", "is not an ISO 8601 time")]
     [InlineData("2026-13-45T10:00:00Z", "is not an ISO 8601 time")]
     [InlineData("2026-11-27T10:00:00", "has no time zone", "--tz")]
-    public async Task AMalformedOrZonelessTimeIsRefused(string time, params string[] mentions)
+    public async Task A_malformed_or_zoneless_time_is_refused(string time, params string[] mentions)
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, "--time", time]);
@@ -34,7 +34,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task ATargetBeforeAnyBackupNamesTheNearestPossibleTarget()
+    public async Task A_target_before_any_backup_names_the_nearest_possible_target()
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, "--time", RestoreHistory.Iso(history.CommitTimes[1])]);
@@ -50,7 +50,7 @@ public sealed partial class RestoreFacts
     [Theory]
     [InlineData("--time")]
     [InlineData("--lsn")]
-    public async Task ATargetAfterTheEndOfTheArchiveIsRefused(string kind)
+    public async Task A_target_after_the_end_of_the_archive_is_refused(string kind)
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, kind, kind == "--time" ? RestoreHistory.Iso(DateTimeOffset.UtcNow.AddDays(1)) : "FF/0"]);
@@ -59,7 +59,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task ATimelineThatDoesNotExistIsRefused()
+    public async Task A_timeline_that_does_not_exist_is_refused()
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, "--latest", "--timeline", "99"]);
@@ -68,7 +68,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task ANonEmptyPgDataIsRefusedAndLeftAlone()
+    public async Task A_non_empty_PGDATA_is_refused_and_left_alone()
     {
         await using var restored = new RestoredDirectory();
         Directory.CreateDirectory(restored.PgData);
@@ -81,7 +81,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task MissingPostgresBinariesAreFoundBeforeAnythingIsWritten()
+    public async Task Missing_PostgreSQL_binaries_are_found_before_anything_is_written()
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, "--latest", "--start", "--pg-bin", "/nonexistent"]);
@@ -91,7 +91,7 @@ public sealed partial class RestoreFacts
 
     /// <summary>A 5 MiB tmpfs cannot hold the ~20 MiB restore: a clear failure that says the directory cannot be started.</summary>
     [Fact]
-    public async Task AFullDiskFailsSayingTheDirectoryIsUnusable()
+    public async Task A_full_disk_fails_saying_the_directory_is_unusable()
     {
         await using var restored = new RestoredDirectory();
         Directory.CreateDirectory(restored.PgData);

@@ -10,7 +10,7 @@ namespace PgBackup.Tests.Integration.Restore;
 public sealed partial class RestoreFacts
 {
     [Fact]
-    public async Task DeltaOverAnEarlierRestoreEqualsAFreshOneAndRewritesOnlyChangedFiles()
+    public async Task A_delta_over_an_earlier_restore_equals_a_fresh_one_and_rewrites_only_changed_files()
     {
         var xid = history.XidOfMarker5.ToString(CultureInfo.InvariantCulture);
         await using var delta = new RestoredDirectory();

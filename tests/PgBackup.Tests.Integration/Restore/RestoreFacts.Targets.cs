@@ -6,7 +6,7 @@ namespace PgBackup.Tests.Integration.Restore;
 public sealed partial class RestoreFacts
 {
     [Fact]
-    public async Task TimeBetweenTwoCommitsRestoresTheEarlierOnly()
+    public async Task A_time_between_two_commits_restores_the_earlier_only()
     {
         await using var restored = new RestoredDirectory();
         await RestoreAndStartAsync(restored, "--time", history.Between(2, 3));
@@ -14,7 +14,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task TimeOfACommitIncludesItAndExclusiveStopsJustBeforeIt()
+    public async Task The_time_of_a_commit_includes_it_and_exclusive_stops_just_before_it()
     {
         var at3 = RestoreHistory.Iso(history.CommitTimes[3]);
         await using (var restored = new RestoredDirectory())
@@ -30,7 +30,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task TimeAfterTheFailoverLandsOnTheNewTimeline()
+    public async Task A_time_after_the_failover_lands_on_the_new_timeline()
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAndStartAsync(restored, "--time", history.Between(4, 5));
@@ -41,7 +41,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task XidStopsAfterThatTransactionOrJustBeforeIt()
+    public async Task An_xid_stops_after_that_transaction_or_just_before_it()
     {
         var xid = history.XidOfMarker5.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using (var restored = new RestoredDirectory())
@@ -59,7 +59,7 @@ public sealed partial class RestoreFacts
     }
 
     [Fact]
-    public async Task LsnOfACommitRecordIncludesItAndExclusiveStopsJustBeforeIt()
+    public async Task The_LSN_of_a_commit_record_includes_it_and_exclusive_stops_just_before_it()
     {
         var lsn = history.CommitLsnOfMarker6.ToString();
         await using (var restored = new RestoredDirectory())
@@ -79,7 +79,7 @@ public sealed partial class RestoreFacts
     /// says: with or without --exclusive, exactly the markers committed before it.
     /// </summary>
     [Fact]
-    public async Task NamedRestorePointStopsThereWithOrWithoutExclusive()
+    public async Task A_named_restore_point_stops_there_with_or_without_exclusive()
     {
         foreach (var exclusive in new[] { false, true })
         {
@@ -92,7 +92,7 @@ public sealed partial class RestoreFacts
 
     /// <summary>Marker 9 is only in the archiver's partial segment: --latest and an LSN target in it both reach it.</summary>
     [Fact]
-    public async Task TheLastSecondsInThePartialSegmentAreReachable()
+    public async Task The_last_seconds_in_the_partial_segment_are_reachable()
     {
         await using (var restored = new RestoredDirectory())
         {
@@ -111,7 +111,7 @@ public sealed partial class RestoreFacts
     /// the restore prefetched removed from pg_wal, recovery fetches them itself.
     /// </summary>
     [Fact]
-    public async Task RestoreCommandFetchesArchivedWalAsThePostgresUser()
+    public async Task Restore_command_fetches_archived_WAL_as_the_postgres_user()
     {
         await using var restored = new RestoredDirectory();
         var run = await RestoreAsync([.. restored.RestoreArgs, "--xid", history.XidOfMarker5.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -138,7 +138,7 @@ public sealed partial class RestoreFacts
     /// PostgreSQL treats as fatal) and recovery runs on the WAL the restore put into pg_wal.
     /// </summary>
     [Fact]
-    public async Task WithAnUnreadablePolicyRecoveryUsesThePrefetchedWal()
+    public async Task With_an_unreadable_policy_recovery_uses_the_prefetched_WAL()
     {
         history.Policy.Unshare();
         try

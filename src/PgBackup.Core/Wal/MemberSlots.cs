@@ -4,7 +4,7 @@ using PgBackup.Policies;
 
 namespace PgBackup.Wal;
 
-/// <summary>One physical slot named like the archiver's, as a member reports it; with the archiver's progress when it is streaming on it.</summary>
+/// <summary>The archiver's physical slot as one member reports it; with the archiver's progress when it is streaming on it.</summary>
 public sealed record MemberSlot(string Member, string Slot, bool Active, string? RestartLsn, string? WalStatus, string? FlushLsn, double? FlushLagSeconds);
 
 /// <summary>Reads the archiver's slots on members over SQL (pg_monitor sees every walsender's positions).</summary>
@@ -18,7 +18,7 @@ public sealed class MemberSlots(Policy policy)
             SELECT s.slot_name::text, s.active, s.restart_lsn::text, s.wal_status,
                    r.flush_lsn::text, extract(epoch FROM r.flush_lag)::float8
             FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid
-            WHERE s.slot_type = 'physical' AND starts_with(s.slot_name::text, $1)
+            WHERE s.slot_type = 'physical' AND s.slot_name::text = $1
             ORDER BY 1
             """;
         await using var connection = new NpgsqlConnection(_probe.ConnectionString(member.Host!, member.Port!.Value));

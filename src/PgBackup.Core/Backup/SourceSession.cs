@@ -66,7 +66,7 @@ internal sealed class SourceSession : IAsyncDisposable
     /// <summary>The history of the timeline the source is on now (an incremental's reference must lie on it).</summary>
     public async Task<TimelineHistory> HistoryAsync(CancellationToken ct) =>
         System.Timeline == 1 ? TimelineHistory.ForFirstTimeline
-            : TimelineHistory.Parse(System.Timeline, global::System.Text.Encoding.UTF8.GetString((await Data.TimelineHistoryAsync(System.Timeline, ct).ConfigureAwait(false)).Content));
+            : TimelineHistory.Parse(System.Timeline, (await Data.TimelineHistoryAsync(System.Timeline, ct).ConfigureAwait(false)).Content);
 
     /// <summary>A TEMPORARY slot pins the WAL from the start of the backup and vanishes with the connection, however we die.</summary>
     public async Task<string> CreateTemporarySlotAsync(CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace PgBackup.Postgres;
 
@@ -28,6 +29,9 @@ public sealed class TimelineHistory
 
     /// <summary>The history of timeline 1, which has no file: nothing came before it.</summary>
     public static TimelineHistory ForFirstTimeline { get; } = new(1, []);
+
+    /// <summary>Parses a history file's bytes as stored or sent by TIMELINE_HISTORY (PostgreSQL writes it as text).</summary>
+    public static TimelineHistory Parse(uint timeline, ReadOnlySpan<byte> content) => Parse(timeline, Encoding.UTF8.GetString(content));
 
     /// <summary>Parses a history file as written by PostgreSQL ("parentTLI\tswitchpoint\treason" lines; '#' comments and blank lines ignored).</summary>
     public static TimelineHistory Parse(uint timeline, string content)

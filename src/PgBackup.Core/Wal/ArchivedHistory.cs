@@ -1,4 +1,3 @@
-using System.Text;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
@@ -9,14 +8,9 @@ namespace PgBackup.Wal;
 /// <summary>Timeline history files as the repository holds them: in the archive, or inside the backups that carry their own.</summary>
 public static class ArchivedHistory
 {
-    /// <summary>The history of <paramref name="timeline"/>; timeline 1 has none; null when its file is not archived.</summary>
-    public static async Task<TimelineHistory?> LoadAsync(BackupRepository repository, uint timeline, CancellationToken ct)
-    {
-        if (timeline == 1) return TimelineHistory.ForFirstTimeline;
-        using var content = new MemoryStream();
-        if (!await repository.Wal.TryGetHistoryAsync(timeline, content, ct).ConfigureAwait(false)) return null;
-        return Parse(timeline, content);
-    }
+    /// <summary>The archive's history of <paramref name="timeline"/>; timeline 1 has none; null when its file is not archived.</summary>
+    public static Task<TimelineHistory?> LoadAsync(BackupRepository repository, uint timeline, CancellationToken ct) =>
+        LoadAsync(repository, timeline, [], ct);
 
     /// <summary>
     /// The archive's history of <paramref name="timeline"/>, else the copy a backup on that timeline
@@ -26,7 +20,9 @@ public static class ArchivedHistory
     {
         if (timeline == 1) return TimelineHistory.ForFirstTimeline;
         using var content = new MemoryStream();
-        return await TryGetAsync(repository, timeline, backups, content, ct).ConfigureAwait(false) ? Parse(timeline, content) : null;
+        return await TryGetAsync(repository, timeline, backups, content, ct).ConfigureAwait(false)
+            ? TimelineHistory.Parse(timeline, content.GetBuffer().AsSpan(0, (int)content.Length))
+            : null;
     }
 
     /// <summary>Writes the history file of <paramref name="timeline"/> — the archive's, else a backup's own copy — to <paramref name="destination"/>; false when neither has it.</summary>
@@ -42,7 +38,4 @@ public static class ArchivedHistory
         }
         return false;
     }
-
-    private static TimelineHistory Parse(uint timeline, MemoryStream content) =>
-        TimelineHistory.Parse(timeline, Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using PgBackup.Cluster;
 using PgBackup.Errors;
@@ -78,13 +77,11 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
     {
         foreach (var timeline in archived.Timelines.Where(t => t > 1).OrderDescending())
         {
-            using var content = new MemoryStream();
-            if (!await repository.Wal.TryGetHistoryAsync(timeline, content, ct).ConfigureAwait(false))
+            if (await ArchivedHistory.LoadAsync(repository, timeline, ct).ConfigureAwait(false) is not { } history)
             {
                 problems.Add(new(WalProblemKind.MissingHistory, $"the history file of timeline {timeline} ({WalFileName.HistoryFileName(timeline)}) is not archived, but WAL of that timeline is: recovery cannot follow it (the WAL itself is there); {HistoryRepair}"));
                 continue;
             }
-            var history = TimelineHistory.Parse(timeline, Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
             foreach (var ancestor in history.Entries.Where(e => e.Timeline > 1 && !archived.HasHistory(e.Timeline)))
                 problems.Add(new(WalProblemKind.MissingHistory, $"the history file of timeline {ancestor.Timeline} ({WalFileName.HistoryFileName(ancestor.Timeline)}) is not archived; {HistoryRepair}"));
             return history;

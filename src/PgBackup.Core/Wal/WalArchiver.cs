@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using PgBackup.Cluster;
 using PgBackup.Errors;
@@ -143,7 +142,7 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
         if (timeline == 1)
             return TimelineHistory.ForFirstTimeline;
         var file = await connection.TimelineHistoryAsync(timeline, ct).ConfigureAwait(false);
-        var history = TimelineHistory.Parse(timeline, Encoding.UTF8.GetString(file.Content));
+        var history = TimelineHistory.Parse(timeline, file.Content);
         foreach (var ancestor in history.Entries.Select(e => e.Timeline).Where(t => t > 1 && !_archived!.HasHistory(t)))
             await PushHistoryAsync(ancestor, (await connection.TimelineHistoryAsync(ancestor, ct).ConfigureAwait(false)).Content, ct).ConfigureAwait(false);
         if (!_archived!.HasHistory(timeline))

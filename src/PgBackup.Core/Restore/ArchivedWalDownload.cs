@@ -21,7 +21,7 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
     public async Task RunAsync(CancellationToken ct)
     {
         var backups = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
-        foreach (var timeline in plan.TimelinePath.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
+        foreach (var timeline in plan.TimelinePath.Ranges.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
         {
             // The backup may carry its own timeline's history (restored into pg_wal with its WAL); the archive's
             // copy is newer if any, and without an archiver a later backup may carry the target timeline's.
@@ -33,11 +33,7 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
             await FetchAsync(partial.FileName, (s, t) => repository.Wal.TryGetPartialAsync(partial.Timeline, partial.FileName, s, t), required: false, ct).ConfigureAwait(false);
         if (plan.WalUntil is not { } until) return;
 
-        var size = (ulong)plan.Backup.WalSegmentSize;
-        var untilSegment = (until.Value + size - 1) / size;
-        var segments = plan.TimelinePath
-            .SelectMany(r => Range(r.First, Math.Min(r.Until, untilSegment)).Select(n => new WalSegmentName(r.Timeline, n, (long)size)))
-            .ToList();
+        var segments = plan.TimelinePath.SegmentsUntil(until).ToList();
         await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct }, async (segment, token) =>
         {
             await FetchAsync(segment.FileName, (s, t) => repository.Wal.TryGetSegmentAsync(segment.Timeline, segment.FileName, s, t), required: true, token).ConfigureAwait(false);
@@ -64,10 +60,5 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
         File.Delete(temporary);
         if (required)
             throw new RepositoryException($"{fileName} vanished from {repository.Describe} since the plan was made (expired meanwhile?); plan again with `pgbackup restore --dry-run`");
-    }
-
-    private static IEnumerable<ulong> Range(ulong first, ulong until)
-    {
-        for (var n = first; n < until; n++) yield return n;
     }
 }

@@ -17,7 +17,7 @@ public sealed record RestorePlan(
     BackupManifest Backup,
     RecoveryTarget Target,
     uint Timeline,
-    IReadOnlyList<WalPathRange> TimelinePath,
+    WalPath TimelinePath,
     Lsn WalFrom,
     Lsn? WalUntil,
     long WalSegments,
@@ -38,5 +38,5 @@ public sealed record RestorePlan(
     }
 
     public string DescribeTimelinePath() =>
-        string.Join(" → ", TimelinePath.Select(r => r.SwitchPoint is { } sp ? $"{r.Timeline} (until {sp})" : r.Timeline.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string.Join(" → ", TimelinePath.Ranges.Select(r => r.SwitchPoint is { } sp ? $"{r.Timeline} (until {sp})" : r.Timeline.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }

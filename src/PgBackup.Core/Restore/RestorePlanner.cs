@@ -45,18 +45,17 @@ public sealed class RestorePlanner(BackupRepository repository)
             RecoveryTargetKind.Lsn => archivedTo is { } to && target.Lsn > to ? Lsn.Max(to, walFrom) : target.Lsn,
             _ => archivedTo is { } to && to > walFrom ? to : null,
         };
-        var path = WalPath.Ranges(history, backup.Timeline, walFrom, segmentSize);
+        var path = WalPath.From(history, backup.Timeline, walFrom, segmentSize);
         var partial = NewestPartial(archived, target, walFrom, walUntil, path);
         CheckTargetWithinArchive(target, archivedTo, partial, archived.NewestWrite, backup);
 
         long segments = 0;
         if (walUntil is { } until && until > walFrom)
         {
-            var gaps = WalContinuity.FindGaps(archived, history, backup.Timeline, walFrom, until);
+            var gaps = WalContinuity.FindGaps(archived, path, until);
             if (gaps.Count > 0)
                 throw new RepositoryException($"WAL recovery needs to reach {target.Describe()} from backup {backup.Id} is missing: {gaps[0]}; the nearest reachable target is --lsn {gaps[0].From}, or restore a backup taken after the gap");
-            var untilSegment = (until.Value + (ulong)segmentSize - 1) / (ulong)segmentSize;
-            segments = path.Sum(r => Math.Min(r.Until, untilSegment) is var to && to > r.First ? (long)(to - r.First) : 0);
+            segments = path.CountUntil(until);
         }
         return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, partial, archived.NewestWrite);
     }
@@ -65,14 +64,15 @@ public sealed class RestorePlanner(BackupRepository repository)
     /// The partial segment that continues the complete ones on the newest timeline, when the target
     /// may lie beyond them (time, xid, name, latest, or an LSN past them): without it the last seconds would be lost.
     /// </summary>
-    private static WalSegmentName? NewestPartial(ArchivedWal archived, RecoveryTarget target, Lsn walFrom, Lsn? walUntil, IReadOnlyList<WalPathRange> path)
+    private static WalSegmentName? NewestPartial(ArchivedWal archived, RecoveryTarget target, Lsn walFrom, Lsn? walUntil, WalPath path)
     {
         if (target.Kind is RecoveryTargetKind.Immediate || (target.Kind is RecoveryTargetKind.Lsn && target.Lsn <= walUntil)
-            || path.Count == 0 || path[^1].SwitchPoint is not null)
+            || path.Ranges.Count == 0 || path.Ranges[^1].SwitchPoint is not null)
             return null;
+        var newest = path.Ranges[^1].Timeline;
         var next = Lsn.Max(walUntil ?? walFrom, walFrom).Value / (ulong)archived.SegmentSize;
-        return archived.Partials(path[^1].Timeline).Contains(next) && !archived.HasSegment(path[^1].Timeline, next)
-            ? archived.Segment(path[^1].Timeline, next)
+        return archived.Partials(newest).Contains(next) && !archived.HasSegment(newest, next)
+            ? archived.Segment(newest, next)
             : null;
     }
 

@@ -46,7 +46,7 @@ internal sealed class WalNeeds
             if (HistoryOf(t) is not { } history || !history.Contains(timeline)) continue;
             // A timeline that left the backup's line before the backup started never saw its WAL.
             if (t != timeline && history.SwitchPointOf(timeline) < start) continue;
-            foreach (var range in WalPath.Ranges(history, timeline, start, _segmentSize))
+            foreach (var range in WalPath.From(history, timeline, start, _segmentSize).Ranges)
             {
                 // Up to and including the segment holding a switch point: recovery reads the new
                 // timeline's copy, but the old one costs one segment and removes any doubt.

@@ -25,16 +25,14 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         var end = backup.EndLsn;
         if (await NewestHistoryThroughAsync(archived, backup, end, ct).ConfigureAwait(false) is not { } history)
             return new Result(0, null);
-        await CheckCarriedChecksumsAsync(archived, history, backup.Timeline, end, ct).ConfigureAwait(false);
+        var path = WalPath.From(history, backup.Timeline, end, size);
+        await CheckCarriedChecksumsAsync(archived, path, ct).ConfigureAwait(false);
         if (ResumePosition.NewestArchived(archived, history) is not { } until || until <= end)
             return new Result(0, null);
 
-        foreach (var gap in WalContinuity.FindGaps(archived, history, backup.Timeline, end, until))
+        foreach (var gap in WalContinuity.FindGaps(archived, path, until))
             fault(repository.Layout.WalSegment(gap.Timeline, gap.First.FileName), $"missing: {gap}; a restore cannot replay past {gap.From}");
-        var untilSegment = (until.Value + (ulong)size - 1) / (ulong)size;
-        var segments = WalPath.Ranges(history, backup.Timeline, end, size)
-            .SelectMany(r => Numbers(r.First, Math.Min(r.Until, untilSegment)).Where(n => archived.HasSegment(r.Timeline, n)).Select(n => archived.Segment(r.Timeline, n)))
-            .ToList();
+        var segments = path.SegmentsUntil(until).Where(s => archived.HasSegment(s.Timeline, s.SegmentNumber)).ToList();
         await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
             (segment, token) => CheckSegmentAsync(segment, history, ulong.Parse(backup.SystemIdentifier, System.Globalization.CultureInfo.InvariantCulture), token)).ConfigureAwait(false);
         return new Result(segments.Count, until);
@@ -69,10 +67,10 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
     }
 
     /// <summary>The history files and partial segments on the window's path, checked on their own (segments are checked below, with their length).</summary>
-    private async Task CheckCarriedChecksumsAsync(ArchivedWal archived, TimelineHistory history, uint timeline, Lsn end, CancellationToken ct)
+    private async Task CheckCarriedChecksumsAsync(ArchivedWal archived, WalPath path, CancellationToken ct)
     {
         var layout = repository.Layout;
-        var ranges = WalPath.Ranges(history, timeline, end, archived.SegmentSize);
+        var ranges = path.Ranges;
         // The segment holding a switch point may be archived as the old timeline's partial: hence up to Until, inclusive.
         var partials = ranges.SelectMany(r => archived.Partials(r.Timeline).Where(n => n >= r.First && n <= r.Until)
             .Select(n => (Key: layout.WalPartial(r.Timeline, archived.Segment(r.Timeline, n).FileName), PlainLength: (long?)archived.SegmentSize, Partial: true)));
@@ -104,10 +102,5 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
         {
             fault(key, $"its WAL records do not check out: {e.Message}");
         }
-    }
-
-    private static IEnumerable<ulong> Numbers(ulong first, ulong until)
-    {
-        for (var n = first; n < until; n++) yield return n;
     }
 }

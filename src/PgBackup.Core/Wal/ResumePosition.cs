@@ -34,14 +34,13 @@ public static class ResumePosition
     public static Lsn? NewestArchived(ArchivedWal archived, TimelineHistory history)
     {
         Lsn? best = null;
-        foreach (var range in WalPath.Ranges(history, WalPath.OldestTimeline(history), Lsn.Invalid, archived.SegmentSize))
+        foreach (var range in WalPath.Whole(history, archived.SegmentSize).Ranges)
         {
             Lsn? reached = null;
             if (range.SwitchPoint is { } sp && archived.EndedAt(range.Timeline) >= sp)
                 reached = sp;
-            // A segment of this timeline holding its switch point (archived before the switch) counts up to the switch.
-            var last = range.SwitchPoint is null ? ulong.MaxValue : range.Until;
-            if (archived.NewestSegment(range.Timeline, range.First, last) is { } n)
+            // A segment of this timeline holding its switch point (archived before the switch) counts up to the switch: Until is included.
+            if (archived.NewestSegment(range.Timeline, range.First, range.Until) is { } n)
             {
                 var end = archived.Segment(range.Timeline, n).EndLsn;
                 if (range.SwitchPoint is { } s && end > s) end = s;

@@ -39,7 +39,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
             problems.Add(new(WalProblemKind.MissingHistory, $"the {fromWhat} is on timeline {fromTimeline}, which is not on the history of timeline {history.Timeline}: that backup cannot be recovered along the archived timelines"));
         else if (fromTimeline != 0 && archivedTo is { } to)
         {
-            gaps = WalContinuity.FindGaps(archived, history, fromTimeline, from, to);
+            gaps = WalContinuity.FindGaps(archived, WalPath.From(history, fromTimeline, from, archived.SegmentSize), to);
             problems.AddRange(gaps.Select(g => new WalProblem(WalProblemKind.MissingWal, $"missing WAL on {g}: no backup before it can be restored past {g.From}; take a new backup (if a member still has the segments in pg_wal, `pgbackup wal-push` them)")));
         }
         else if (fromTimeline != 0)
@@ -99,8 +99,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
         if (archivedTo is not { } to || to.Value == 0)
             return;
         var number = (to.Value - 1) / (ulong)archived.SegmentSize;
-        if (WalPath.Ranges(history, WalPath.OldestTimeline(history), Lsn.Invalid, archived.SegmentSize)
-                .FirstOrDefault(r => r.First <= number && number < r.Until) is not { Timeline: > 0 } range)
+        if (WalPath.Whole(history, archived.SegmentSize).RangeReading(number) is not { } range)
             return;
         var segment = archived.Segment(range.Timeline, number);
         var reader = new WalRecordReader(archived.SegmentSize, segment.StartLsn, timelineProblem: history.PageMismatch);
@@ -128,7 +127,7 @@ public sealed class WalArchiveCheck(Policy policy, BackupRepository repository, 
 
     private static WalSegmentName? OldestSegmentOnPath(ArchivedWal archived, TimelineHistory history)
     {
-        foreach (var range in WalPath.Ranges(history, WalPath.OldestTimeline(history), Lsn.Invalid, archived.SegmentSize))
+        foreach (var range in WalPath.Whole(history, archived.SegmentSize).Ranges)
             if (archived.Segments(range.Timeline, range.First, range.Until == ulong.MaxValue ? ulong.MaxValue : range.Until - 1).Select(n => (ulong?)n).FirstOrDefault() is { } first)
                 return archived.Segment(range.Timeline, first);
         return null;

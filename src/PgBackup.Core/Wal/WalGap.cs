@@ -21,31 +21,25 @@ public sealed record WalGap(WalSegmentName First, WalSegmentName Last)
 /// <summary>Finds what breaks the chain of segments recovery would read, per timeline.</summary>
 public static class WalContinuity
 {
-    /// <summary>
-    /// Missing segments on the path from <paramref name="from"/> on <paramref name="fromTimeline"/>
-    /// to <paramref name="until"/> (exclusive, on the newest timeline of <paramref name="history"/>).
-    /// </summary>
-    public static IReadOnlyList<WalGap> FindGaps(ArchivedWal archived, TimelineHistory history, uint fromTimeline, Lsn from, Lsn until)
+    /// <summary>The runs of segments <paramref name="path"/> reads up to <paramref name="until"/> (exclusive) that <paramref name="archived"/> lacks.</summary>
+    public static IReadOnlyList<WalGap> FindGaps(ArchivedWal archived, WalPath path, Lsn until)
     {
         var gaps = new List<WalGap>();
-        var untilSegment = (until.Value + (ulong)archived.SegmentSize - 1) / (ulong)archived.SegmentSize;
-        foreach (var range in WalPath.Ranges(history, fromTimeline, from, archived.SegmentSize))
+        WalGap? open = null;
+        foreach (var segment in path.SegmentsUntil(until))
         {
-            var end = Math.Min(range.Until, untilSegment);
-            ulong? missingFrom = null;
-            for (var n = range.First; n < end; n++)
+            var missing = !archived.HasSegment(segment.Timeline, segment.SegmentNumber);
+            // A path's segments are consecutive within a timeline, so a run ends where one is present or the timeline changes.
+            if (open is { } run && (!missing || run.Timeline != segment.Timeline))
             {
-                var present = archived.HasSegment(range.Timeline, n);
-                if (!present && missingFrom is null) missingFrom = n;
-                if (present && missingFrom is { } m)
-                {
-                    gaps.Add(new WalGap(archived.Segment(range.Timeline, m), archived.Segment(range.Timeline, n - 1)));
-                    missingFrom = null;
-                }
+                gaps.Add(run);
+                open = null;
             }
-            if (missingFrom is { } open)
-                gaps.Add(new WalGap(archived.Segment(range.Timeline, open), archived.Segment(range.Timeline, end - 1)));
+            if (missing)
+                open = open is { } growing ? growing with { Last = segment } : new WalGap(segment, segment);
         }
+        if (open is { } last)
+            gaps.Add(last);
         return gaps;
     }
 }

@@ -7,7 +7,7 @@ namespace PgBackup.Tests.Unit.Wal;
 public sealed class WalContinuityFacts
 {
     private static IReadOnlyList<WalGap> Gaps(ArchivedWal archived, TimelineHistory history, string from, uint fromTimeline = 1) =>
-        WalContinuity.FindGaps(archived, history, fromTimeline, Lsn.Parse(from), ResumePosition.NewestArchived(archived, history)!.Value);
+        WalContinuity.FindGaps(archived, WalPath.From(history, fromTimeline, Lsn.Parse(from), archived.SegmentSize), ResumePosition.NewestArchived(archived, history)!.Value);
 
     [Fact]
     public void An_unbroken_timeline_has_no_gaps()
@@ -62,5 +62,15 @@ public sealed class WalContinuityFacts
         var gap = Assert.Single(Gaps(archived, Timeline2, "0/2000028"));
 
         Assert.Equal("timeline 1: 000000010000000000000003 (1 segment, WAL 0/3000000-0/4000000)", gap.ToString());
+    }
+
+    [Fact]
+    public void Missing_segments_on_both_sides_of_a_switch_are_two_gaps_one_a_timeline()
+    {
+        var archived = With([.. Range(1, 2, 3), .. Range(2, 6, 7)]);
+
+        var gaps = Gaps(archived, Timeline2, "0/2000028");
+
+        Assert.Equal([(new WalSegmentName(1, 4), new WalSegmentName(1, 4)), (new WalSegmentName(2, 5), new WalSegmentName(2, 5))], gaps.Select(g => (g.First, g.Last)));
     }
 }

@@ -73,7 +73,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
             await using var packs = new PackWriter(repository.Store, repository.Layout, id, PackSize);
             await using var stream = await source.StartBaseBackupAsync(id, format.SourceCompression(repository.Codec.CompressionLevel, policy.Backup.ServerWorkers), ct).ConfigureAwait(false);
             log.LogInformation("Backup {Backup} started at {Lsn} on timeline {Timeline}", id, stream.StartLsn, stream.StartTimeline);
-            var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, repository, id, log, ct).ConfigureAwait(false);
+            var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, source.System.SystemId, repository, id, log, ct).ConfigureAwait(false);
 
             await using var ingest = format.StartIngest(packs, repository, basis.Reference, ct);
             long BytesDone() => ingest.BytesRead ?? stream.BytesDoneReportedByServer;

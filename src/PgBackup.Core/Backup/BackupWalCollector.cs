@@ -12,40 +12,42 @@ namespace PgBackup.Backup;
 
 /// <summary>
 /// Streams the WAL a backup needs — from the segment holding its start LSN to its end LSN — over a
-/// second replication connection while the data is copied, as `pg_basebackup -X stream` does. The
+/// second replication connection while the data is copied, as `pg_basebackup -X stream` does, through
+/// the archiver's own <see cref="WalReceiver"/>, so every segment is checked the same way. The
 /// last segment is stored zero-padded at its full name: recovery reads it up to the end LSN, and
 /// waiting for the primary to finish that segment could take forever on an idle cluster.
 /// </summary>
 internal sealed class BackupWalCollector
 {
-    private readonly ReplicationStream _stream;
-    private readonly WalSegmentAssembler _assembler;
     private readonly BackupRepository _repository;
     private readonly string _backupId;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<EncodedObject> _segments = [];
-    private readonly Task _loop;
+    private WalReceiver _receiver = null!;
+    private Task _loop = Task.CompletedTask;
     private long _position;
     private long _end = long.MaxValue;
 
-    private BackupWalCollector(ReplicationStream stream, WalSegmentName first, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
+    private BackupWalCollector(BackupRepository repository, string backupId, ILogger log)
     {
-        _stream = stream;
-        _assembler = new WalSegmentAssembler(first);
-        _position = (long)first.StartLsn.Value;
         _repository = repository;
         _backupId = backupId;
         _log = log;
-        _loop = Task.Run(() => ReceiveAsync(ct), CancellationToken.None);
     }
 
+    /// <param name="systemIdentifier">The source's system, which every streamed segment must come from.</param>
     public static async Task<BackupWalCollector> StartAsync(ReplicationConnection connection, string slot, Lsn start, uint timeline, long segmentSize,
-        BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
+        string systemIdentifier, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
     {
+        var collector = new BackupWalCollector(repository, backupId, log);
         var first = WalSegmentName.Containing(timeline, start, segmentSize);
-        var stream = await connection.StartReplicationAsync(slot, first.StartLsn, timeline, ct).ConfigureAwait(false);
-        return new BackupWalCollector(stream, first, repository, backupId, log, ct);
+        // Stores run under the caller's token only: once _stop fires, every completed segment is already stored.
+        collector._receiver = await WalReceiver.StartAsync(connection, slot, first, systemIdentifier,
+            (segment, bytes) => new ValueTask(collector.StoreAsync(segment, bytes, ct)), ct).ConfigureAwait(false);
+        collector._position = (long)first.StartLsn.Value;
+        collector._loop = Task.Run(() => collector.ReceiveAsync(ct), CancellationToken.None);
+        return collector;
     }
 
     /// <summary>
@@ -65,8 +67,8 @@ internal sealed class BackupWalCollector
         // The loop may sit in a read that only more WAL would end: we have what we need, so stop it.
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
-        if (_assembler.Position > _assembler.Current.StartLsn)
-            await StoreAsync(_assembler.Current, _assembler.Snapshot, ct).ConfigureAwait(false);
+        if (_receiver.HasData)
+            await StoreAsync(_receiver.Current, _receiver.Snapshot, ct).ConfigureAwait(false);
         return _segments;
     }
 
@@ -76,19 +78,19 @@ internal sealed class BackupWalCollector
         try
         {
             var lastStatus = DateTime.UtcNow;
-            while (_assembler.Position.Value < (ulong)Interlocked.Read(ref _end))
+            while (_receiver.Position.Value < (ulong)Interlocked.Read(ref _end))
             {
-                var message = await _stream.ReadAsync(linked.Token).ConfigureAwait(false);
+                var message = await _receiver.ReadAsync(Timeout.InfiniteTimeSpan, linked.Token).ConfigureAwait(false);
                 if (message is TimelineEndedMessage ended)
                     throw new OperationFailedException($"the source switched to timeline {ended.NextTimeline} at {ended.SwitchLsn} during the backup (promoted or failed over); the backup is discarded");
-                var data = (XLogDataMessage)message;
-                // Stores run under the caller's token only: once _stop fires, every completed segment is already stored.
-                await _assembler.AppendAsync(data.WalStart, data.Data, (segment, bytes) => new ValueTask(StoreAsync(segment, bytes, ct))).ConfigureAwait(false);
-                Interlocked.Exchange(ref _position, (long)_assembler.Position.Value);
+                if (message is not XLogDataMessage data)
+                    continue; // the wait ended by cancellation: the next read says so
+                await _receiver.AppendAsync(data).ConfigureAwait(false);
+                Interlocked.Exchange(ref _position, (long)_receiver.Position.Value);
                 if (DateTime.UtcNow - lastStatus > TimeSpan.FromSeconds(5))
                 {
                     // Lets the temporary slot advance, so a long backup does not pin WAL it already has.
-                    await _stream.SendStandbyStatusAsync(_assembler.Position, _assembler.Position, Lsn.Invalid, false, linked.Token).ConfigureAwait(false);
+                    await _receiver.SendStatusAsync(_receiver.Position, Lsn.Invalid, linked.Token).ConfigureAwait(false);
                     lastStatus = DateTime.UtcNow;
                 }
             }

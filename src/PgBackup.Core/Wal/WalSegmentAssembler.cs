@@ -5,18 +5,23 @@ namespace PgBackup.Wal;
 
 /// <summary>
 /// Builds whole WAL segment files out of streamed WAL (XLogData payloads), as pg_receivewal does:
-/// a segment is handed on once its last byte arrived; the one still filling can be read as a
-/// zero-padded snapshot, which is exactly what PostgreSQL itself leaves in a .partial file.
-/// Streaming always starts at a segment boundary, so every segment is written whole.
+/// a segment is handed on once its last byte arrived and its header matches its name and the
+/// system (<see cref="WalSegmentHeader"/>), so neither the archive nor a backup ever stores WAL that
+/// belongs elsewhere; the one still filling can be read as a zero-padded snapshot, which is exactly
+/// what PostgreSQL itself leaves in a .partial file. Streaming always starts at a segment boundary,
+/// so every segment is written whole.
 /// </summary>
 public sealed class WalSegmentAssembler
 {
     private readonly byte[] _buffer;
+    private readonly string _systemIdentifier;
     private int _filled;
 
-    public WalSegmentAssembler(WalSegmentName first)
+    /// <param name="systemIdentifier">The system the streamed WAL must come from (IDENTIFY_SYSTEM's systemid).</param>
+    public WalSegmentAssembler(WalSegmentName first, string systemIdentifier)
     {
         Current = first;
+        _systemIdentifier = systemIdentifier;
         _buffer = new byte[first.SegmentSize];
     }
 
@@ -35,7 +40,8 @@ public sealed class WalSegmentAssembler
     /// Adds WAL bytes that start at <paramref name="walStart"/>. Bytes before <see cref="Position"/>
     /// (a resend after reconnecting) are skipped; a hole is an error, never silently zero-filled.
     /// </summary>
-    /// <param name="onSegmentComplete">Called with each segment as it fills, before its buffer is reused.</param>
+    /// <param name="onSegmentComplete">Called with each segment as it fills and checks out, before its buffer is reused.</param>
+    /// <exception cref="OperationFailedException">A hole in the stream, or a complete segment that does not check out.</exception>
     public async ValueTask AppendAsync(Lsn walStart, ReadOnlyMemory<byte> data, Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> onSegmentComplete)
     {
         if (walStart > Position)
@@ -51,6 +57,8 @@ public sealed class WalSegmentAssembler
             data = data[n..];
             if (_filled == _buffer.Length)
             {
+                if (WalSegmentHeader.Mismatch(_buffer, Current, _systemIdentifier) is { } why)
+                    throw new OperationFailedException($"streamed WAL does not check out, refusing to archive it: {why}");
                 await onSegmentComplete(Current, _buffer).ConfigureAwait(false);
                 Array.Clear(_buffer);
                 _filled = 0;

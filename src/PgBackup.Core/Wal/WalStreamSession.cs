@@ -21,22 +21,20 @@ internal sealed class WalStreamSession(
     Action<Func<WalArchiverStatus, WalArchiverStatus>> report,
     ILogger log)
 {
-    private WalSegmentAssembler _assembler = null!;
-    private ReplicationStream _stream = null!;
+    private WalReceiver _receiver = null!;
     private Lsn _durable;
     private Lsn _partialReaches;
     private Lsn _sourceEnd;
     private DateTimeOffset _partialUploadedAt;
     private DateTimeOffset? _waitingSince;
-    private Task<ReplicationMessage>? _pending;
 
     public async Task<TimelineEndedMessage> RunAsync(ReplicationConnection connection, string slot, StreamStart start, CancellationToken ct)
     {
-        _assembler = new WalSegmentAssembler(WalSegmentName.Containing(start.Timeline, start.Lsn, archived.SegmentSize));
         _durable = _partialReaches = _sourceEnd = start.Lsn;
         _partialUploadedAt = DateTimeOffset.UtcNow;
         log.LogInformation("Streaming timeline {Timeline} from {Start} on {Member} (slot {Slot})", start.Timeline, start.Lsn, connection.Settings.Endpoint, slot);
-        _stream = await connection.StartReplicationAsync(slot, start.Lsn, start.Timeline, ct).ConfigureAwait(false);
+        _receiver = await WalReceiver.StartAsync(connection, slot, WalSegmentName.Containing(start.Timeline, start.Lsn, archived.SegmentSize), systemIdentifier,
+            (segment, bytes) => new ValueTask(PushSegmentAsync(segment, bytes, ct)), ct).ConfigureAwait(false);
         try
         {
             while (true)
@@ -46,72 +44,56 @@ internal sealed class WalStreamSession(
                     continue; // a partial upload was due while waiting
                 if (message is TimelineEndedMessage ended)
                     return await EndTimelineAsync(ended, ct).ConfigureAwait(false);
-                await AppendAsync((XLogDataMessage)message, ct).ConfigureAwait(false);
+                await AppendAsync((XLogDataMessage)message).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Stopping: keep what arrived, within a short grace period, then let the connection close.
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            if (_assembler.Position > _partialReaches)
+            if (_receiver.Position > _partialReaches)
                 await UploadPartialAsync(grace.Token).ConfigureAwait(false);
             throw;
         }
         finally
         {
-            await _stream.DisposeAsync().ConfigureAwait(false);
-            // A read still in flight fails once the connection closes; nobody needs its outcome.
-            _ = _pending?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            await _receiver.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// The next message, or null when the wait was cut short to upload a partial that fell due.
-    /// The assembler is untouched while a read is pending, so its snapshot can be uploaded meanwhile.
+    /// The receiver leaves the segment still filling untouched while a read is pending, so its snapshot can be uploaded meanwhile.
     /// </summary>
     private async ValueTask<ReplicationMessage?> NextMessageAsync(CancellationToken ct)
     {
-        ct.ThrowIfCancellationRequested();
-        if (_pending is null)
-        {
-            var read = _stream.ReadAsync(ct);
-            if (read.IsCompletedSuccessfully)
-                return read.Result;
-            _pending = read.AsTask();
-        }
-        if (!_pending.IsCompleted)
-        {
-            var partialDue = _assembler.Position > _partialReaches
-                ? _partialUploadedAt + partialInterval - DateTimeOffset.UtcNow
-                : Timeout.InfiniteTimeSpan;
-            if (partialDue != Timeout.InfiniteTimeSpan && partialDue <= TimeSpan.Zero)
-            {
-                await UploadPartialAsync(ct).ConfigureAwait(false);
-                return null;
-            }
-            await Task.WhenAny(_pending, Task.Delay(partialDue, ct)).ConfigureAwait(false);
-            if (!_pending.IsCompleted)
-                return null;
-        }
-        var message = await _pending.ConfigureAwait(false);
-        _pending = null;
+        var message = await _receiver.ReadAsync(PartialDue(), ct).ConfigureAwait(false);
+        if (message is null && PartialDue() == TimeSpan.Zero)
+            await UploadPartialAsync(ct).ConfigureAwait(false);
         return message;
     }
 
-    private async Task AppendAsync(XLogDataMessage data, CancellationToken ct)
+    /// <summary>How long until the segment still filling is due as a partial; infinite while the last partial holds all of it.</summary>
+    private TimeSpan PartialDue()
+    {
+        if (_receiver.Position <= _partialReaches)
+            return Timeout.InfiniteTimeSpan;
+        var due = _partialUploadedAt + partialInterval - DateTimeOffset.UtcNow;
+        return due > TimeSpan.Zero ? due : TimeSpan.Zero;
+    }
+
+    private async Task AppendAsync(XLogDataMessage data)
     {
         _sourceEnd = Lsn.Max(_sourceEnd, Lsn.Max(data.WalEnd, data.DataEnd));
         if (data.Data.IsEmpty)
             return;
         _waitingSince ??= DateTimeOffset.UtcNow;
-        await _assembler.AppendAsync(data.WalStart, data.Data, (segment, bytes) => new ValueTask(PushSegmentAsync(segment, bytes, ct))).ConfigureAwait(false);
+        await _receiver.AppendAsync(data).ConfigureAwait(false);
         Report();
     }
 
     private async Task PushSegmentAsync(WalSegmentName segment, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
-        if (WalSegmentHeader.Mismatch(bytes.Span, segment, systemIdentifier) is { } why)
-            throw new OperationFailedException($"streamed WAL does not check out, refusing to archive it: {why}");
         using (var content = MemoryStreams.ReadOnly(bytes))
         {
             var result = await repository.Wal.PushSegmentAsync(segment.Timeline, segment.FileName, content, ct).ConfigureAwait(false);
@@ -130,9 +112,9 @@ internal sealed class WalStreamSession(
 
     private async Task UploadPartialAsync(CancellationToken ct)
     {
-        var segment = _assembler.Current;
-        var reaches = _assembler.Position;
-        using (var content = MemoryStreams.ReadOnly(_assembler.Snapshot))
+        var segment = _receiver.Current;
+        var reaches = _receiver.Position;
+        using (var content = MemoryStreams.ReadOnly(_receiver.Snapshot))
             await repository.Wal.PutPartialAsync(segment.Timeline, segment.FileName, content, ct).ConfigureAwait(false);
         archived.AddPartial(segment, DateTimeOffset.UtcNow);
         _partialReaches = reaches;
@@ -142,10 +124,10 @@ internal sealed class WalStreamSession(
 
     private async Task<TimelineEndedMessage> EndTimelineAsync(TimelineEndedMessage ended, CancellationToken ct)
     {
-        var timeline = _assembler.Current.Timeline;
-        if (_assembler.Position < ended.SwitchLsn)
-            throw new OperationFailedException($"the source ended timeline {timeline} at {ended.SwitchLsn} but sent WAL only up to {_assembler.Position}: reconnecting to fetch the rest");
-        if (_assembler.HasData)
+        var timeline = _receiver.Current.Timeline;
+        if (_receiver.Position < ended.SwitchLsn)
+            throw new OperationFailedException($"the source ended timeline {timeline} at {ended.SwitchLsn} but sent WAL only up to {_receiver.Position}: reconnecting to fetch the rest");
+        if (_receiver.HasData)
         {
             // PostgreSQL keeps the old timeline's last segment as .partial; so do we.
             await UploadPartialAsync(ct).ConfigureAwait(false);
@@ -160,10 +142,10 @@ internal sealed class WalStreamSession(
         if (durable <= _durable)
             return;
         _durable = durable;
-        if (_durable >= _assembler.Position)
+        if (_durable >= _receiver.Position)
             _waitingSince = null; // otherwise the oldest waiting byte may be older than this: keep the earlier time (lag errs high)
         // The slot may now release WAL before this point: it is in the repository.
-        await _stream.SendStandbyStatusAsync(_assembler.Position, _durable, _durable, replyRequested: false, ct).ConfigureAwait(false);
+        await _receiver.SendStatusAsync(_durable, _durable, ct).ConfigureAwait(false);
         Report();
     }
 
@@ -171,7 +153,7 @@ internal sealed class WalStreamSession(
     {
         var now = DateTimeOffset.UtcNow;
         var durable = _durable;
-        var timeline = _assembler.Current.Timeline;
+        var timeline = _receiver.Current.Timeline;
         var lagBytes = Math.Max(0, _sourceEnd - durable);
         var lagSeconds = _waitingSince is { } since ? (now - since).TotalSeconds : 0;
         report(s => s with

@@ -1,55 +1,112 @@
+using System.Globalization;
 using PgBackup.Errors;
 using PgBackup.Postgres;
 using PgBackup.Wal;
 
 namespace PgBackup.Tests.Unit.Wal;
 
+/// <summary>
+/// Streamed WAL into checked segments, fed with the two consecutive PostgreSQL 15 segments captured
+/// from the sandbox (records-A, records-B), cut into XLogData payloads as a walsender sends them.
+/// </summary>
 public sealed class WalSegmentAssemblerFacts
 {
-    private const long OneMiB = 1 << 20;
+    private const int MaxSendSize = 16 * 8192; // a walsender's XLogData payloads are at most 16 pages
+    private static readonly byte[] SegmentA = Sample("records-A.zst");
+    private static readonly byte[] SegmentB = Sample("records-B.zst");
+    private static readonly WalPageHeader Header = WalPageHeader.TryRead(SegmentA)!.Value;
+    private static readonly WalSegmentName NameA = WalSegmentName.Containing(Header.Timeline, Header.PageAddress);
+    private static readonly string SystemId = Header.SystemIdentifier.ToString(CultureInfo.InvariantCulture);
 
-    private static byte[] Pattern(int length, int seed) => Enumerable.Range(seed, length).Select(i => (byte)(i * 31)).ToArray();
+    private readonly List<(WalSegmentName Name, byte[] Bytes)> _completed = [];
+
+    private static byte[] Sample(string name) =>
+        new ZstdSharp.Decompressor().Unwrap(File.ReadAllBytes(Path.Combine(TestData.RepoRoot(), "tests", "PgBackup.Tests.Unit", "Postgres", "Samples", "wal", name))).ToArray();
+
+    private ValueTask Collect(WalSegmentName name, ReadOnlyMemory<byte> bytes)
+    {
+        _completed.Add((name, bytes.ToArray()));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Sends <paramref name="wal"/>, which starts at <paramref name="start"/>, in payloads of at most <paramref name="size"/> bytes.</summary>
+    private async Task SendAsync(WalSegmentAssembler assembler, Lsn start, byte[] wal, int size = MaxSendSize)
+    {
+        for (var offset = 0; offset < wal.Length; offset += size)
+            await assembler.AppendAsync(start + (ulong)offset, wal.AsMemory(offset, Math.Min(size, wal.Length - offset)), Collect);
+    }
 
     [Fact]
-    public async Task Messages_crossing_a_boundary_complete_a_segment_and_start_the_next()
+    public async Task Streamed_segments_come_out_whole_and_checked_and_the_next_one_fills()
     {
-        var first = new WalSegmentName(1, 5, OneMiB);
-        var assembler = new WalSegmentAssembler(first);
-        var completed = new List<(string Name, byte[] Bytes)>();
-        ValueTask Collect(WalSegmentName n, ReadOnlyMemory<byte> b) { completed.Add((n.FileName, b.ToArray())); return ValueTask.CompletedTask; }
+        var assembler = new WalSegmentAssembler(NameA, SystemId);
 
-        var all = Pattern((int)OneMiB + 1000, 7);
-        await assembler.AppendAsync(first.StartLsn, all.AsMemory(0, 700_000), Collect);
-        await assembler.AppendAsync(first.StartLsn + 700_000, all.AsMemory(700_000), Collect);
+        await SendAsync(assembler, NameA.StartLsn, [.. SegmentA, .. SegmentB.AsSpan(0, 1000)], size: 100_000);
 
-        var (name, bytes) = Assert.Single(completed);
-        Assert.Equal("000000010000000000000005", name);
-        Assert.Equal(all.AsSpan(0, (int)OneMiB).ToArray(), bytes);
-        Assert.Equal(first.Next(), assembler.Current);
-        Assert.Equal(first.EndLsn + 1000, assembler.Position);
-        Assert.Equal(all.AsSpan((int)OneMiB).ToArray(), assembler.Snapshot[..1000].ToArray());
+        var (name, bytes) = Assert.Single(_completed);
+        Assert.Equal(NameA, name);
+        Assert.Equal(SegmentA, bytes);
+        Assert.Equal(NameA.Next(), assembler.Current);
+        Assert.Equal(NameA.EndLsn + 1000, assembler.Position);
+        Assert.Equal(SegmentB.AsSpan(0, 1000).ToArray(), assembler.Snapshot[..1000].ToArray());
         Assert.True(assembler.Snapshot[1000..].ToArray().All(b => b == 0));
+    }
+
+    [Fact]
+    public async Task Consecutive_captured_segments_both_check_out()
+    {
+        var assembler = new WalSegmentAssembler(NameA, SystemId);
+
+        await SendAsync(assembler, NameA.StartLsn, [.. SegmentA, .. SegmentB]);
+
+        Assert.Equal([NameA, NameA.Next()], _completed.Select(c => c.Name));
+        Assert.Equal(SegmentB, _completed[1].Bytes);
+        Assert.False(assembler.HasData);
     }
 
     [Fact]
     public async Task A_resend_of_bytes_already_received_is_skipped()
     {
-        var first = new WalSegmentName(1, 1, OneMiB);
-        var assembler = new WalSegmentAssembler(first);
-        var data = Pattern(5000, 1);
-        await assembler.AppendAsync(first.StartLsn, data.AsMemory(0, 3000), (_, _) => ValueTask.CompletedTask);
-        await assembler.AppendAsync(first.StartLsn + 1000, data.AsMemory(1000), (_, _) => ValueTask.CompletedTask);
-        Assert.Equal(first.StartLsn + 5000, assembler.Position);
-        Assert.Equal(data, assembler.Snapshot[..5000].ToArray());
+        var assembler = new WalSegmentAssembler(NameA, SystemId);
+
+        await assembler.AppendAsync(NameA.StartLsn, SegmentA.AsMemory(0, 3000), Collect);
+        await assembler.AppendAsync(NameA.StartLsn + 1000, SegmentA.AsMemory(1000, 4000), Collect);
+
+        Assert.Equal(NameA.StartLsn + 5000, assembler.Position);
+        Assert.Equal(SegmentA.AsSpan(0, 5000).ToArray(), assembler.Snapshot[..5000].ToArray());
     }
 
     [Fact]
     public async Task A_hole_in_the_stream_is_refused()
     {
-        var first = new WalSegmentName(1, 1, OneMiB);
-        var assembler = new WalSegmentAssembler(first);
-        var e = await Assert.ThrowsAsync<OperationFailedException>(async () =>
-            await assembler.AppendAsync(first.StartLsn + 10, new byte[5], (_, _) => ValueTask.CompletedTask));
+        var assembler = new WalSegmentAssembler(NameA, SystemId);
+
+        var e = await Assert.ThrowsAsync<OperationFailedException>(async () => await assembler.AppendAsync(NameA.StartLsn + 10, SegmentA.AsMemory(10, 5), Collect));
+
         Assert.Contains("gap", e.Message);
+    }
+
+    [Fact]
+    public async Task WAL_streamed_under_another_segment_s_name_is_refused_before_it_is_handed_on()
+    {
+        var wrong = NameA.Next();
+        var assembler = new WalSegmentAssembler(wrong, SystemId);
+
+        var e = await Assert.ThrowsAsync<OperationFailedException>(() => SendAsync(assembler, wrong.StartLsn, SegmentA));
+
+        Assert.StartsWith("streamed WAL does not check out, refusing to archive it:", e.Message);
+        Assert.Contains($"starts with the page of WAL position {NameA.StartLsn}, but its name says {wrong.StartLsn}", e.Message);
+        Assert.Empty(_completed);
+    }
+
+    [Fact]
+    public async Task WAL_of_another_system_is_refused_naming_both_systems()
+    {
+        var assembler = new WalSegmentAssembler(NameA, "7301234567890123456");
+
+        var e = await Assert.ThrowsAsync<OperationFailedException>(() => SendAsync(assembler, NameA.StartLsn, SegmentA));
+
+        Assert.Contains($"written by database system {SystemId}, but the repository belongs to system 7301234567890123456", e.Message);
+        Assert.Empty(_completed);
     }
 }

@@ -24,30 +24,27 @@ internal sealed class BackupWalCollector
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<EncodedObject> _segments = [];
-    private WalReceiver _receiver = null!;
-    private Task _loop = Task.CompletedTask;
+    private readonly WalReceiver _receiver;
+    private readonly Task _loop;
     private long _position;
     private long _end = long.MaxValue;
 
-    private BackupWalCollector(BackupRepository repository, string backupId, ILogger log)
+    private BackupWalCollector(WalReceiver receiver, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
     {
+        _receiver = receiver;
+        _position = (long)receiver.Position.Value;
         _repository = repository;
         _backupId = backupId;
         _log = log;
+        _loop = Task.Run(() => ReceiveAsync(ct), CancellationToken.None);
     }
 
     /// <param name="systemIdentifier">The source's system, which every streamed segment must come from.</param>
     public static async Task<BackupWalCollector> StartAsync(ReplicationConnection connection, string slot, Lsn start, uint timeline, long segmentSize,
         string systemIdentifier, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
     {
-        var collector = new BackupWalCollector(repository, backupId, log);
-        var first = WalSegmentName.Containing(timeline, start, segmentSize);
-        // Stores run under the caller's token only: once _stop fires, every completed segment is already stored.
-        collector._receiver = await WalReceiver.StartAsync(connection, slot, first, systemIdentifier,
-            (segment, bytes) => new ValueTask(collector.StoreAsync(segment, bytes, ct)), ct).ConfigureAwait(false);
-        collector._position = (long)first.StartLsn.Value;
-        collector._loop = Task.Run(() => collector.ReceiveAsync(ct), CancellationToken.None);
-        return collector;
+        var receiver = await WalReceiver.StartAsync(connection, slot, WalSegmentName.Containing(timeline, start, segmentSize), systemIdentifier, ct).ConfigureAwait(false);
+        return new BackupWalCollector(receiver, repository, backupId, log, ct);
     }
 
     /// <summary>
@@ -85,7 +82,8 @@ internal sealed class BackupWalCollector
                     throw new OperationFailedException($"the source switched to timeline {ended.NextTimeline} at {ended.SwitchLsn} during the backup (promoted or failed over); the backup is discarded");
                 if (message is not XLogDataMessage data)
                     continue; // the wait ended by cancellation: the next read says so
-                await _receiver.AppendAsync(data).ConfigureAwait(false);
+                // Stores run under the caller's token only: once _stop fires, every completed segment is already stored.
+                await _receiver.AppendAsync(data, (segment, bytes) => new ValueTask(StoreAsync(segment, bytes, ct))).ConfigureAwait(false);
                 Interlocked.Exchange(ref _position, (long)_receiver.Position.Value);
                 if (DateTime.UtcNow - lastStatus > TimeSpan.FromSeconds(5))
                 {

@@ -15,24 +15,20 @@ internal sealed class WalReceiver : IAsyncDisposable
 {
     private readonly ReplicationStream _stream;
     private readonly WalSegmentAssembler _assembler;
-    private readonly Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> _onSegment;
     private Task<ReplicationMessage>? _pending;
 
-    private WalReceiver(ReplicationStream stream, WalSegmentAssembler assembler, Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> onSegment)
+    private WalReceiver(ReplicationStream stream, WalSegmentAssembler assembler)
     {
         _stream = stream;
         _assembler = assembler;
-        _onSegment = onSegment;
     }
 
     /// <summary>Streams <paramref name="first"/>'s timeline from the start of that segment, on <paramref name="slot"/>.</summary>
     /// <param name="systemIdentifier">The system every segment must come from.</param>
-    /// <param name="onSegment">Called with each complete segment that checks out, before its buffer is reused.</param>
-    public static async Task<WalReceiver> StartAsync(ReplicationConnection connection, string slot, WalSegmentName first, string systemIdentifier,
-        Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> onSegment, CancellationToken ct)
+    public static async Task<WalReceiver> StartAsync(ReplicationConnection connection, string slot, WalSegmentName first, string systemIdentifier, CancellationToken ct)
     {
         var stream = await connection.StartReplicationAsync(slot, first.StartLsn, first.Timeline, ct).ConfigureAwait(false);
-        return new WalReceiver(stream, new WalSegmentAssembler(first, systemIdentifier), onSegment);
+        return new WalReceiver(stream, new WalSegmentAssembler(first, systemIdentifier));
     }
 
     /// <summary>The segment being filled.</summary>
@@ -83,7 +79,9 @@ internal sealed class WalReceiver : IAsyncDisposable
     }
 
     /// <summary>Adds the WAL of <paramref name="data"/>; each segment it completes is checked and handed on.</summary>
-    public ValueTask AppendAsync(XLogDataMessage data) => _assembler.AppendAsync(data.WalStart, data.Data, _onSegment);
+    /// <param name="onSegment">Called with each complete segment that checks out, before its buffer is reused.</param>
+    public ValueTask AppendAsync(XLogDataMessage data, Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> onSegment) =>
+        _assembler.AppendAsync(data.WalStart, data.Data, onSegment);
 
     /// <summary>Reports everything before <see cref="Position"/> received and <paramref name="flushed"/> durable: the slot may release WAL before it.</summary>
     public ValueTask SendStatusAsync(Lsn flushed, Lsn applied, CancellationToken ct) =>

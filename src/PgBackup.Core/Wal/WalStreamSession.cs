@@ -33,8 +33,7 @@ internal sealed class WalStreamSession(
         _durable = _partialReaches = _sourceEnd = start.Lsn;
         _partialUploadedAt = DateTimeOffset.UtcNow;
         log.LogInformation("Streaming timeline {Timeline} from {Start} on {Member} (slot {Slot})", start.Timeline, start.Lsn, connection.Settings.Endpoint, slot);
-        _receiver = await WalReceiver.StartAsync(connection, slot, WalSegmentName.Containing(start.Timeline, start.Lsn, archived.SegmentSize), systemIdentifier,
-            (segment, bytes) => new ValueTask(PushSegmentAsync(segment, bytes, ct)), ct).ConfigureAwait(false);
+        _receiver = await WalReceiver.StartAsync(connection, slot, WalSegmentName.Containing(start.Timeline, start.Lsn, archived.SegmentSize), systemIdentifier, ct).ConfigureAwait(false);
         try
         {
             while (true)
@@ -44,7 +43,7 @@ internal sealed class WalStreamSession(
                     continue; // a partial upload was due while waiting
                 if (message is TimelineEndedMessage ended)
                     return await EndTimelineAsync(ended, ct).ConfigureAwait(false);
-                await AppendAsync((XLogDataMessage)message).ConfigureAwait(false);
+                await AppendAsync((XLogDataMessage)message, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -82,13 +81,13 @@ internal sealed class WalStreamSession(
         return due > TimeSpan.Zero ? due : TimeSpan.Zero;
     }
 
-    private async Task AppendAsync(XLogDataMessage data)
+    private async Task AppendAsync(XLogDataMessage data, CancellationToken ct)
     {
         _sourceEnd = Lsn.Max(_sourceEnd, Lsn.Max(data.WalEnd, data.DataEnd));
         if (data.Data.IsEmpty)
             return;
         _waitingSince ??= DateTimeOffset.UtcNow;
-        await _receiver.AppendAsync(data).ConfigureAwait(false);
+        await _receiver.AppendAsync(data, (segment, bytes) => new ValueTask(PushSegmentAsync(segment, bytes, ct))).ConfigureAwait(false);
         Report();
     }
 

@@ -76,16 +76,7 @@ public sealed partial class PolicyKeysFacts
     [Fact]
     public void Defaults_of_the_table_are_what_a_policy_without_the_keys_gets()
     {
-        var p = PolicyLoader.Parse("p.yaml", """
-            cluster: main
-            patroni:
-              urls: [http://127.0.0.1:8008]
-            connection:
-              user: pgbackup
-            repository:
-              type: local
-              path: /var/backups/pg
-            """);
+        var p = PolicyLoader.Parse("p.yaml", PolicyLoaderFacts.Minimal);
         Assert.Equal(PolicyKeys.PatroniTimeout.Default, p.Patroni.Timeout);
         Assert.Equal(PolicyKeys.ConnectionDatabase.Default, p.Connection.Database);
         Assert.Equal(PolicyKeys.RepositoryCompressionLevel.Default, p.Repository.CompressionLevel);

@@ -19,16 +19,7 @@ internal static class JsonSamples
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    public static Policy Policy { get; } = PolicyLoader.Parse("/etc/pgbackup/policies/main.yaml", """
-        cluster: main
-        patroni:
-          urls: [http://127.0.0.1:8008]
-        connection:
-          user: pgbackup
-        repository:
-          type: local
-          path: /var/backups/pg
-        """);
+    public static Policy Policy { get; } = PolicyLoader.Parse("/etc/pgbackup/policies/main.yaml", Policies.PolicyLoaderFacts.Minimal);
 
     public static SourceDecision Decision()
     {

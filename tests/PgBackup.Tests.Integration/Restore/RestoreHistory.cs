@@ -172,6 +172,6 @@ public sealed partial class RestoreHistory : IAsyncLifetime
         BackupWalFiles = files;
     }
 
-    [GeneratedRegex(@"backup (\S+) complete: .* LSN ([0-9A-F]+/[0-9A-F]+) to ([0-9A-F]+/[0-9A-F]+), timeline (\d+)")]
+    [GeneratedRegex(@"backup (\S+) (?:\(\w+\) )?complete: .* LSN ([0-9A-F]+/[0-9A-F]+) to ([0-9A-F]+/[0-9A-F]+), timeline (\d+)")]
     private static partial Regex BackupLine();
 }

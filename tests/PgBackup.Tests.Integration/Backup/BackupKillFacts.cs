@@ -1,3 +1,4 @@
+using PgBackup.Repository.Catalog;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
 
@@ -22,9 +23,10 @@ public sealed class BackupKillFacts(SandboxFixture fixture, ITestOutputHelper ou
     public Task Kill_right_after_the_lease_is_written_leaves_dead_debris_that_the_next_backup_removes() =>
         KillAndRecoverAsync(trip: null, storedBeforeKill: ["lease.json"]);
 
+    /// <remarks>Two packs upload at once: the first may still be in flight when the second starts, so only the lease is certain.</remarks>
     [Fact]
     public Task Kill_mid_upload_as_the_second_pack_starts_leaves_dead_debris_that_the_next_backup_removes() =>
-        KillAndRecoverAsync(trip: "/data/000002.pack", storedBeforeKill: ["lease.json", "data/000001.pack"]);
+        KillAndRecoverAsync(trip: "/data/000002.pack", storedBeforeKill: ["lease.json"]);
 
     [Fact]
     public Task Kill_just_before_the_manifest_is_written_leaves_dead_debris_that_the_next_backup_removes() =>
@@ -108,7 +110,9 @@ public sealed class BackupKillFacts(SandboxFixture fixture, ITestOutputHelper ou
         {
             await foreach (var o in repository.Store.ListAsync(repository.Layout.BackupsPrefix))
             {
-                if (o.Key.EndsWith("/lease.json", StringComparison.Ordinal))
+                // Listed is not yet written: s3rver lists an object while its body still arrives.
+                if (o.Key.EndsWith("/lease.json", StringComparison.Ordinal) && repository.Layout.BackupIdOf(o.Key) is { } id
+                    && await BackupLease.ReadAsync(repository, id, CancellationToken.None) is not null)
                 {
                     victim.Kill9();
                     return;

@@ -1,5 +1,7 @@
 using System.Globalization;
+using PgBackup.Policies;
 using PgBackup.Postgres;
+using PgBackup.Repository.Catalog;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
 
@@ -67,10 +69,15 @@ public sealed class WalPushFetchCheckFacts(SandboxFixture fixture, ITestOutputHe
 
         // A backup that starts after the hole needs nothing before it.
         var backupStart = WalSegmentName.Parse(segments[3].Name).StartLsn + 40;
-        var manifest = Path.Combine(sandbox.RepositoryPath, cluster, "backups", "20261127T000000Z", "manifest.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(manifest)!);
-        // Begins as manifests did before they carried checksums: anything else without one would be refused as damaged.
-        await File.WriteAllTextAsync(manifest, $$"""{"formatVersion": 1, "startLsn": "{{backupStart}}", "timeline": {{timeline}}}""");
+        using (var repository = sandbox.Policy.OpenRepository())
+            await BackupCatalog.WriteManifestAsync(repository, new BackupManifest
+            {
+                Id = "20261127T000000Z", Cluster = cluster, SystemIdentifier = "0", ServerVersionNum = 150000, ToolVersion = "test",
+                Source = new BackupSource("m1", "127.0.0.1", 5432), StartTime = DateTimeOffset.UtcNow, EndTime = DateTimeOffset.UtcNow,
+                StartLsn = backupStart, EndLsn = backupStart + 0x100, Timeline = timeline, WalSegmentSize = WalSegmentSize.Default,
+                Compression = "zstd", CompressionLevel = 3, ChunkSize = 4 << 20, DatabaseSize = 0, StoredSize = 0,
+                Tablespaces = [], Files = [], Packs = [], Wal = [], PostgresManifest = new EncodedObject("backup_manifest.zst", 0, "00"),
+            }, CancellationToken.None);
         Assert.Equal(0, (await sandbox.RunCliAsync("check", "--max-lag", "3600")).ExitCode);
     }
 

@@ -151,7 +151,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         var basis = ReferenceChoice.Choose(type, complete, source.System.SystemId, source.PgMajor, await source.HistoryAsync(ct).ConfigureAwait(false),
             policy.Backup.MaxChain, b => BackupFormats.Of(b) == client && client.HasBlockMap(b));
         if (basis.FullBecause is { } why)
-            log.LogWarning("Taking a full backup instead of a {Type}: {Reason}", type.Name(), why);
+            log.LogWarning("Taking a full backup instead of the {Type} asked for: {Reason}", type.Name(), why);
         else
             log.LogInformation("Taking a {Type} backup on {Reference} ({ReferenceType})", type.Name(), basis.Reference!.Id, basis.Reference.Type.Name());
         return basis;
@@ -225,7 +225,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         var file = await source.Data.TimelineHistoryAsync(timeline, ct).ConfigureAwait(false);
         using var content = new MemoryStream(file.Content, writable: false);
         walObjects.Add(await BackupObjects.PutEncodedAsync(repository, id, repository.Layout.BackupHistory(id, timeline), content, ct).ConfigureAwait(false));
-        return TimelineHistory.Parse(timeline, System.Text.Encoding.UTF8.GetString(file.Content));
+        return TimelineHistory.Parse(timeline, file.Content);
     }
 
     private static uint? TablespaceOid(BaseBackupStream backup, BaseBackupArchive archive) =>

@@ -147,9 +147,8 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
     {
         if (type == BackupType.Full) return BackupBasis.Full();
         var complete = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
-        var client = BackupFormats.For(CompressionSite.Client);
         var basis = ReferenceChoice.Choose(type, complete, source.System.SystemId, source.PgMajor, await source.HistoryAsync(ct).ConfigureAwait(false),
-            policy.Backup.MaxChain, b => BackupFormats.Of(b) == client && client.HasBlockMap(b));
+            policy.Backup.MaxChain, b => BackupFormats.Of(b).HasBlockMap(b));
         if (basis.FullBecause is { } why)
             log.LogWarning("Taking a full backup instead of the {Type} asked for: {Reason}", type.Name(), why);
         else
@@ -170,12 +169,13 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
     /// <summary>Every pack of an earlier backup the manifest points at is still there, whole.</summary>
     private static async Task RequireReusedPacksAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct)
     {
-        foreach (var pack in manifest.Packs.Where(p => p.Backup is not null))
+        // One HEAD per reused pack, several at once: a chain over a large full reuses thousands.
+        await Parallel.ForEachAsync(manifest.Packs.Where(p => p.Backup is not null), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (pack, token) =>
         {
             var key = BackupObjects.PackKey(repository, manifest, pack);
-            if (await repository.Store.HeadAsync(key, ct).ConfigureAwait(false) is not { } stored || stored.Size != pack.Size)
+            if (await repository.Store.HeadAsync(key, token).ConfigureAwait(false) is not { } stored || stored.Size != pack.Size)
                 throw new OperationFailedException($"'{key}' of backup {pack.Backup}, whose blocks this incremental reuses, is gone or changed; the backup is discarded: run it again");
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>repo.json is created by the first backup; every later one must come from the same cluster and codec.</summary>

@@ -98,8 +98,10 @@ public sealed class TripwireProxy : IAsyncDisposable
     {
         var at = data.IndexOf(_pattern);
         if (at < 0 || _method is null) return at >= 0;
-        var line = data[..at].LastIndexOf((byte)'\n') + 1;
-        return data[line..].StartsWith(_method);
+        // A request line is "METHOD PATH HTTP/1.1" and a path has no space: the method ends at the last space before the
+        // match. (With keep-alive the line may follow a binary body directly, so a preceding newline proves nothing.)
+        var space = data[..at].LastIndexOf((byte)' ');
+        return space + 1 >= _method.Length && data[(space + 1 - _method.Length)..(space + 1)].SequenceEqual(_method);
     }
 
     private void Trip()

@@ -18,7 +18,14 @@ start=$SECONDS
 "$REPO/scripts/sandbox.sh" up
 echo "test: sandbox up in $((SECONDS - start))s" >&2
 
+# The log is kept so that the failures can be repeated at the very end, where CI's tail shows them.
+log="$(mktemp /tmp/pgbackup-test.XXXXXX.log)"
 rc=0
-dotnet test PgBackup.sln -c Release --logger "console;verbosity=normal" || rc=$?
+dotnet test PgBackup.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log" || rc=$?
+if ((rc)); then
+  echo "test: failed tests, each with the start of its error message:" >&2
+  awk '/^ +Failed [A-Za-z]/ { show = 8 } show > 0 { print; show-- }' "$log" >&2
+fi
+rm -f "$log"
 echo "test: dotnet test exited with $rc" >&2
 exit "$rc"

@@ -15,7 +15,10 @@ namespace PgBackup.Backup;
 /// second replication connection while the data is copied, as `pg_basebackup -X stream` does, through
 /// the archiver's own <see cref="WalReceiver"/>, so every segment is checked the same way. The
 /// last segment is stored zero-padded at its full name: recovery reads it up to the end LSN, and
-/// waiting for the primary to finish that segment could take forever on an idle cluster.
+/// waiting for the primary to finish that segment could take forever on an idle cluster. The first
+/// segment is stored with its pages before the start LSN's zeroed, all but the first: no restore of the
+/// backup reads them (recovery begins at the start LSN and checks only the segment's long header
+/// besides), and after a busy day they are most of what an incremental would store.
 /// </summary>
 internal sealed class BackupWalCollector
 {
@@ -25,13 +28,15 @@ internal sealed class BackupWalCollector
     private readonly CancellationTokenSource _stop = new();
     private readonly List<EncodedObject> _segments = [];
     private readonly WalReceiver _receiver;
+    private readonly Lsn _start;
     private readonly Task _loop;
     private long _position;
     private long _end = long.MaxValue;
 
-    private BackupWalCollector(WalReceiver receiver, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
+    private BackupWalCollector(WalReceiver receiver, Lsn start, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
     {
         _receiver = receiver;
+        _start = start;
         _position = (long)receiver.Position.Value;
         _repository = repository;
         _backupId = backupId;
@@ -44,7 +49,7 @@ internal sealed class BackupWalCollector
         string systemIdentifier, BackupRepository repository, string backupId, ILogger log, CancellationToken ct)
     {
         var receiver = await WalReceiver.StartAsync(connection, slot, WalSegmentName.Containing(timeline, start, segmentSize), systemIdentifier, ct).ConfigureAwait(false);
-        return new BackupWalCollector(receiver, repository, backupId, log, ct);
+        return new BackupWalCollector(receiver, start, repository, backupId, log, ct);
     }
 
     /// <summary>
@@ -103,8 +108,19 @@ internal sealed class BackupWalCollector
     {
         var key = _repository.Layout.BackupWal(_backupId, segment.FileName);
         // The assembler's buffer, not a copy: it is reused only after this store returns.
-        using var plain = MemoryStreams.ReadOnly(content);
+        using var plain = MemoryStreams.ReadOnly(segment.StartLsn <= _start && _start < segment.EndLsn ? WithoutPagesBefore(_start, segment, content) : content);
         _segments.Add(await BackupObjects.PutEncodedAsync(_repository, _backupId, key, plain, ct).ConfigureAwait(false));
         _log.LogDebug("Stored WAL segment {Segment} for backup {Backup}", segment.FileName, _backupId);
+    }
+
+    /// <summary>A copy of the segment with the pages between its first page and the one holding <paramref name="start"/> zeroed.</summary>
+    internal static ReadOnlyMemory<byte> WithoutPagesBefore(Lsn start, WalSegmentName segment, ReadOnlyMemory<byte> content)
+    {
+        var pageSize = (int)WalPageHeader.TryRead(content.Span)!.Value.PageSize; // the receiver checked the long header
+        var startPage = (int)Math.Min((start.Value - segment.StartLsn.Value) / (ulong)pageSize * (ulong)pageSize, (ulong)content.Length);
+        if (startPage <= pageSize) return content;
+        var copy = content.ToArray();
+        copy.AsSpan(pageSize, startPage - pageSize).Clear();
+        return copy;
     }
 }

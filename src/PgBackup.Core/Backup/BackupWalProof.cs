@@ -31,7 +31,7 @@ internal static class BackupWalProof
 
         var startsAtStart = false;
         var reader = new WalRecordReader(segmentSize, first.StartLsn, ulong.Parse(systemIdentifier, CultureInfo.InvariantCulture),
-            history.PageMismatch, stopAfter: end, onRecord: r => startsAtStart |= r.Start == start);
+            history.PageMismatch, stopAfter: end, onRecord: r => startsAtStart |= r.Start == start, firstRecord: start);
         var expected = first.SegmentNumber;
         foreach (var (obj, name) in segments)
         {

@@ -11,7 +11,9 @@ namespace PgBackup.Postgres;
 /// </summary>
 /// <remarks>
 /// Reading starts at a segment boundary. A first page that begins with the tail of an earlier record
-/// skips it (the record's start is not available); every record after that is checked in full.
+/// skips it (the record's start is not available); every record after that is checked in full. Given a
+/// first record, the segment's first page is checked (its long header says whose segment it is) and the
+/// pages between it and that record's are not read at all — a backup stores them zeroed.
 /// Damage is a <see cref="WalFormatException"/> naming the LSN; where valid WAL simply ends (a
 /// zero record length, an all-zero page) <see cref="EndOfWal"/> is set and later pages are ignored.
 /// </remarks>
@@ -27,6 +29,7 @@ public sealed class WalRecordReader
     private readonly ulong? _systemIdentifier;
     private readonly Func<uint, Lsn, string?>? _timelineProblem;
     private readonly Action<WalRecord>? _onRecord;
+    private readonly Lsn? _firstRecord;
     private readonly byte[] _header = new byte[RecordHeaderLength];
     private int _pageSize;
     private ushort? _magic;
@@ -47,12 +50,16 @@ public sealed class WalRecordReader
     /// <param name="timelineProblem">Why a page of this timeline at this address does not belong to the WAL being read, or null when it does.</param>
     /// <param name="stopAfter">Once a record ending at or past this LSN is read, later pages are ignored.</param>
     /// <param name="onRecord">Called for every complete, checked record, in order.</param>
+    /// <param name="firstRecord">Where the first record to read starts, inside the first segment; its back-link is not checked.</param>
     public WalRecordReader(long segmentSize, Lsn firstPage, ulong? systemIdentifier = null, Func<uint, Lsn, string?>? timelineProblem = null,
-        Lsn? stopAfter = null, Action<WalRecord>? onRecord = null)
+        Lsn? stopAfter = null, Action<WalRecord>? onRecord = null, Lsn? firstRecord = null)
     {
         _segmentSize = WalSegmentSize.Validate(segmentSize);
         if (firstPage.Value % (ulong)_segmentSize != 0)
             throw new ArgumentException($"reading must start at a segment boundary, not {firstPage}", nameof(firstPage));
+        if (firstRecord is { } record && (record < firstPage || record.Value - firstPage.Value >= (ulong)_segmentSize))
+            throw new ArgumentException($"the first record {record} is not in the segment starting at {firstPage}", nameof(firstRecord));
+        _firstRecord = firstRecord;
         NextPage = firstPage;
         _systemIdentifier = systemIdentifier;
         _timelineProblem = timelineProblem;
@@ -101,7 +108,20 @@ public sealed class WalRecordReader
 
         var header = CheckPageHeader(page, address);
         var offset = header.Length;
-        if (!_synchronized)
+        if (!_synchronized && _firstRecord is { } first)
+        {
+            var firstRecordPage = new Lsn(first.Value - first.Value % (ulong)_pageSize);
+            if (address < firstRecordPage)
+            {
+                _skipUntil = firstRecordPage; // this was the segment's first page, checked above
+                return;
+            }
+            _synchronized = true;
+            offset = (int)(first.Value - address.Value);
+            if (offset < header.Length)
+                throw Damaged(first, "a record cannot start inside the page header");
+        }
+        else if (!_synchronized)
         {
             _synchronized = true;
             if (header.StartsWithContinuation)

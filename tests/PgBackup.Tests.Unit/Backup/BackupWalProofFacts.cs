@@ -80,9 +80,35 @@ public sealed class BackupWalProofFacts : IDisposable
     {
         var wal = await StoreAsync(_a, _b);
 
-        var e = await Assert.ThrowsAsync<OperationFailedException>(() => ProveAsync(wal, _records[10].Start + 8, Spanning.End));
+        var start = _records[10].Start + 8;
+        var e = await Assert.ThrowsAsync<OperationFailedException>(() => ProveAsync(wal, start, Spanning.End));
 
-        Assert.Contains("no WAL record starts at its start LSN", e.Message);
+        Assert.Contains($"WAL at {start}:", e.Message);
+        Assert.Contains("the backup is discarded", e.Message);
+    }
+
+    [Fact]
+    public async Task The_first_segment_as_a_backup_stores_it_keeps_its_first_page_and_everything_from_the_start_and_still_proves_the_backup()
+    {
+        var start = _records[500].Start;
+        var first = new WalSegmentName(_header.Timeline, _header.PageAddress.Value / SegmentSize, SegmentSize);
+        var stored = BackupWalCollector.WithoutPagesBefore(start, first, _a).ToArray();
+        var pageSize = (int)_header.PageSize;
+        var startPage = (int)(start - _header.PageAddress) / pageSize * pageSize;
+
+        Assert.Equal(_a.AsSpan(0, pageSize), stored.AsSpan(0, pageSize));
+        Assert.Equal(-1, stored.AsSpan(pageSize, startPage - pageSize).IndexOfAnyExcept((byte)0));
+        Assert.Equal(_a.AsSpan(startPage), stored.AsSpan(startPage));
+        Assert.Equal(Spanning.Start, await ProveAsync(await StoreAsync(stored, _b), start, Spanning.End));
+    }
+
+    [Fact]
+    public async Task A_start_on_the_first_page_leaves_the_segment_as_it_is()
+    {
+        var first = new WalSegmentName(_header.Timeline, _header.PageAddress.Value / SegmentSize, SegmentSize);
+
+        Assert.Equal(_a, BackupWalCollector.WithoutPagesBefore(_records[0].Start, first, _a).ToArray());
+        Assert.Equal(Spanning.Start, await ProveAsync(await StoreAsync(_a, _b), _records[0].Start, Spanning.End));
     }
 
     [Fact]

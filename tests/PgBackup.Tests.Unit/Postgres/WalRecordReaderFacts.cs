@@ -43,6 +43,32 @@ public sealed class WalRecordReaderFacts
     }
 
     [Fact]
+    public void Reading_from_a_first_record_skips_the_pages_before_it_unread_and_checks_every_record_after_it()
+    {
+        var a = Sample("records-A.zst");
+        var (_, all) = ReadAll(SegmentA, null, null, a);
+        var from = all[700];
+        var page = (int)(from.Start - SegmentA) / 8192 * 8192;
+        a.AsSpan(8192, page - 8192).Fill(0xEE); // neither zeros nor WAL: read, they would fail
+        var records = new List<WalRecord>();
+
+        Read(new WalRecordReader(SegmentSize, SegmentA, SystemIdentifier(a), firstRecord: from.Start, onRecord: records.Add), a);
+
+        Assert.Equal(all.SkipWhile(r => r.Start < from.Start), records);
+    }
+
+    [Fact]
+    public void Reading_from_a_first_record_still_checks_the_segments_long_header()
+    {
+        var a = Sample("records-A.zst");
+        var (_, all) = ReadAll(SegmentA, null, null, a);
+
+        var e = Assert.Throws<WalFormatException>(() => Read(new WalRecordReader(SegmentSize, SegmentA, SystemIdentifier(a) + 1, firstRecord: all[700].Start), a));
+
+        Assert.Contains("written by database system", e.Message);
+    }
+
+    [Fact]
     public void Records_of_consecutive_segments_check_out_across_pages_and_the_segment_boundary()
     {
         var (reader, records) = ReadAll(SegmentA, null, null, Sample("records-A.zst"), Sample("records-B.zst"));

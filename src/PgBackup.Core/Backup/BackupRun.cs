@@ -120,7 +120,9 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
                 PostgresManifest = postgresManifest,
             };
 
-            // Publish: the manifest is the only mark of a complete backup, so it goes last — and never points at a pack that is gone.
+            // Publish: the manifest is the only mark of a complete backup, so it goes last — and never points at a
+            // backup or pack that is gone (removed meanwhile by someone who ignored the lease).
+            if (basis.Reference is { } used) await RequireReferenceAsync(repository, used, ct).ConfigureAwait(false);
             await RequireReusedPacksAsync(repository, manifest, ct).ConfigureAwait(false);
             await heartbeat.StopAsync().ConfigureAwait(false);
             await BackupCatalog.WriteManifestAsync(repository, manifest, ct).ConfigureAwait(false);

@@ -13,6 +13,8 @@ public sealed class ArchivedSandbox : IAsyncDisposable
 {
     private readonly Process _archiver;
     private readonly string _policyYaml;
+    private string _compression = "server";
+    private string[] _retention = [];
 
     public ArchivedSandbox(SandboxFixture sandbox)
     {
@@ -35,20 +37,30 @@ public sealed class ArchivedSandbox : IAsyncDisposable
     public string ClusterRoot => Path.Combine(Policy.RepositoryPath, "sandbox");
 
     /// <summary>Rewrites the policy's retention section (YAML lines such as "full_count: 2").</summary>
-    public void SetRetention(params string[] lines) =>
-        File.WriteAllText(Policy.Path, _policyYaml + "retention:\n" + string.Concat(lines.Select(l => "  " + l + "\n")));
+    public void SetRetention(params string[] lines)
+    {
+        _retention = lines;
+        WritePolicy();
+    }
 
     /// <summary>Sets the policy's backup.compression ("server" or "client") for the backups taken next.</summary>
-    public void SetCompression(string compression) =>
-        File.WriteAllText(Policy.Path, _policyYaml.Replace("compression: server", $"compression: {compression}", StringComparison.Ordinal));
+    public void SetCompression(string compression)
+    {
+        _compression = compression;
+        WritePolicy();
+    }
+
+    private void WritePolicy() =>
+        File.WriteAllText(Policy.Path, _policyYaml.Replace("compression: server", $"compression: {_compression}", StringComparison.Ordinal)
+            + (_retention.Length == 0 ? "" : "retention:\n" + string.Concat(_retention.Select(l => "  " + l + "\n"))));
 
     public Task<CliResult> RunAsync(params string[] args) => PgBackupCli.RunAsync([.. args, "--policy", Policy.Path], TimeSpan.FromMinutes(3));
 
     /// <summary>Takes a backup, after a checkpoint everywhere so it starts at its own LSN (a standby's backup starts at its last restartpoint).</summary>
-    public async Task<string> BackupAsync()
+    public async Task<string> BackupAsync(params string[] args)
     {
         await CheckpointEverywhereAsync();
-        var result = await RunAsync("backup");
+        var result = await RunAsync(["backup", .. args]);
         Assert.True(result.ExitCode == 0, result.ToString());
         var backups = Directory.GetDirectories(Path.Combine(ClusterRoot, "backups")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         return backups[^1]!;

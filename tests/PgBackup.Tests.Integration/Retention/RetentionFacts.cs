@@ -75,7 +75,60 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         Assert.True(File.Exists(Path.Combine(repo.ClusterRoot, "wal", $"{newTimeline:X8}.history.zst")), "the new timeline's history file must stay");
 
         // The oldest promised point: just after b2, on the old timeline, replayed from the WAL expire kept.
-        Assert.Equal(["after b1", "after b2"], await RestoreAndReadMarkersAsync(repo, target!));
+        Assert.Equal(["after b1", "after b2"], await RestoreAndReadMarkersAsync(repo, "--time", target!));
+    }
+
+    [Fact]
+    public async Task Expire_with_incremental_chains_across_a_failover_keeps_every_chain_it_promises_and_the_oldest_point_restores()
+    {
+        await using var repo = new ArchivedSandbox(sandbox);
+        repo.SetCompression("client");
+        await repo.LeaderAsync("DROP TABLE IF EXISTS retention_marker; CREATE TABLE retention_marker (note text)");
+        await repo.SwitchWalAndWaitArchivedAsync();
+        var f0 = await repo.BackupAsync("--type", "full");
+        await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after f0')");
+        var f1 = await repo.BackupAsync("--type", "full");
+        await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after f1')");
+        await Task.Delay(1000);
+        var target = await repo.LeaderAsync("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+        await Task.Delay(1000);
+        await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after the target')");
+        var i1 = await repo.BackupAsync("--type", "incr");
+        await repo.SwitchWalAndWaitArchivedAsync();
+
+        try
+        {
+            sandbox.Sandbox("failover");
+        }
+        finally
+        {
+            sandbox.WaitHealthy();
+        }
+        await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('on the new timeline')");
+        var i2 = await repo.BackupAsync("--type", "incr");
+        var f2 = await repo.BackupAsync("--type", "full");
+        var i3 = await repo.BackupAsync("--type", "incr");
+        await repo.SwitchWalAndWaitArchivedAsync();
+        Assert.Equal(i1, Reference(repo, i2)); // the chain crosses the timeline switch
+        Assert.Equal(f2, Reference(repo, i3));
+
+        // Two fulls kept: f1's chain (reaching over the failover) and f2's; only f0 goes.
+        repo.SetRetention("full_count: 2");
+        var expire = await repo.RunAsync("expire");
+        Assert.True(expire.ExitCode == 0, expire.ToString());
+        Assert.Equal([f1, i1, i2, f2, i3], BackupIds(repo));
+        var verify = await repo.RunAsync("verify", "--all");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+
+        // The oldest promised point, between f1 and i1 on the old timeline; and i2's end, on the new one.
+        Assert.Equal(["after f0", "after f1"], await RestoreAndReadMarkersAsync(repo, "--time", target!));
+        Assert.Equal(["after f0", "after f1", "after the target", "on the new timeline"], await RestoreAndReadMarkersAsync(repo, "--backup", i2, "--immediate"));
+    }
+
+    private static string? Reference(ArchivedSandbox repo, string id)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(repo.ClusterRoot, "backups", id, "manifest.json")));
+        return json.RootElement.TryGetProperty("reference", out var reference) ? reference.GetString() : null;
     }
 
     /// <summary>Backups with any object left (a local store leaves emptied directories behind).</summary>
@@ -92,13 +145,14 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         return PgBackup.Postgres.WalSegmentName.Containing(timeline, lsn).FileName;
     }
 
-    private static async Task<IReadOnlyList<string>> RestoreAndReadMarkersAsync(ArchivedSandbox repo, string target)
+    private static async Task<IReadOnlyList<string>> RestoreAndReadMarkersAsync(ArchivedSandbox repo, params string[] target)
     {
         // The restored server runs as postgres (we are root), which must reach its directory.
         File.SetUnixFileMode(repo.Policy.Directory, (UnixFileMode)Convert.ToInt32("755", 8));
         var pgData = Path.Combine(repo.Policy.Directory, "restored");
         var port = Serve.ServeProcess.FreePort();
-        var restore = await repo.RunAsync("restore", "--time", target, "--pgdata", pgData, "--port", port.ToString(CultureInfo.InvariantCulture), "--start");
+        if (Directory.Exists(pgData)) Directory.Delete(pgData, recursive: true);
+        var restore = await repo.RunAsync(["restore", .. target, "--pgdata", pgData, "--port", port.ToString(CultureInfo.InvariantCulture), "--start"]);
         try
         {
             Assert.True(restore.ExitCode == 0, restore.ToString());

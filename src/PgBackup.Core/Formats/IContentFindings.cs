@@ -7,6 +7,12 @@ public interface IContentFindings
 
     void Read(long bytes);
 
+    /// <summary>Whether this verify run already proved <paramref name="obj"/> intact: a pack or chunk an earlier backup of its chain shares.</summary>
+    bool WasProven(string obj);
+
+    /// <summary>Records that <paramref name="obj"/> checked out, so that later backups of the run need not read it again.</summary>
+    void Proven(string obj);
+
     /// <summary>Runs one object's check; a missing, unreadable or damaged object becomes a fault naming it. False if it did.</summary>
     Task<bool> GuardedAsync(string obj, Func<Task> check);
 }

@@ -19,9 +19,10 @@ namespace PgBackup.Verify;
 /// recorded (parallel across packs), and once by the backup's format, which decodes its data and
 /// checks every file (<see cref="IBackupFormat.CheckAsync"/>).
 /// </remarks>
-public sealed class BackupVerifier(BackupRepository repository)
+/// <param name="proven">What the run proved intact so far: packs, chunks and WAL that several of its backups share are read once.</param>
+internal sealed class BackupVerifier(BackupRepository repository, ProvenObjects proven)
 {
-    private readonly Findings _findings = new();
+    private readonly Findings _findings = new(proven);
     private bool _manifestChecksummed;
 
     private static ParallelOptions Parallel(CancellationToken ct) =>
@@ -38,7 +39,7 @@ public sealed class BackupVerifier(BackupRepository repository)
         await Guarded(repository.Layout.BackupManifest(backup.Id), () => BackupFormats.Of(backup).CheckAsync(repository, backup, _findings, ct)).ConfigureAwait(false);
         await System.Threading.Tasks.Parallel.ForEachAsync(backup.Wal.Prepend(backup.PostgresManifest), Parallel(ct),
             (obj, token) => CheckEncodedAsync(backup, obj, token)).ConfigureAwait(false);
-        var wal = await new WalWindowCheck(repository, Fault, AddBytesRead, _findings.NoChecksum).RunAsync(backup, ct).ConfigureAwait(false);
+        var wal = await new WalWindowCheck(repository, _findings).RunAsync(backup, ct).ConfigureAwait(false);
         return new VerifyReport(backup.Id, backup.Packs.Count, backup.Files.Count(f => f.Type == BackupFileType.File), backup.Wal.Count,
             wal.Segments, wal.To?.ToString(), _findings.BytesRead, clock.Elapsed, _findings.Faults, _findings.Unchecked);
     }
@@ -50,6 +51,7 @@ public sealed class BackupVerifier(BackupRepository repository)
     private async ValueTask CheckPackAsync(BackupManifest backup, StoredObject pack, CancellationToken ct)
     {
         var key = BackupObjects.PackKey(repository, backup, pack);
+        if (_findings.WasProven(key)) return;
         await Guarded(key, async () =>
         {
             await using var stored = await repository.Store.OpenReadAsync(key, ct).ConfigureAwait(false);
@@ -61,6 +63,8 @@ public sealed class BackupVerifier(BackupRepository repository)
             else if (hashing.Sha256 != pack.Sha256)
                 Fault(key, $"stored bytes have SHA-256 {hashing.Sha256}, the manifest recorded {pack.Sha256}: " +
                     (_manifestChecksummed ? "the pack is damaged" : "the pack is damaged, or manifest.json, which has no checksum of its own (written by an older version)"));
+            else
+                _findings.Proven(key);
         }).ConfigureAwait(false);
     }
 

@@ -9,7 +9,8 @@ namespace PgBackup.Verify;
 /// What one verify pass found, collected from parallel checks: faults, objects that have no
 /// checksum of their own because an older version wrote them, and how many bytes were read.
 /// </summary>
-internal sealed class Findings : IContentFindings
+/// <param name="proven">What the run proved intact so far, shared by the passes of one run.</param>
+internal sealed class Findings(ProvenObjects proven) : IContentFindings
 {
     private readonly ConcurrentBag<VerifyFault> _faults = [];
     private readonly ConcurrentBag<string> _unchecked = [];
@@ -26,6 +27,10 @@ internal sealed class Findings : IContentFindings
     public void NoChecksum(string obj) => _unchecked.Add(obj);
 
     public void Read(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+
+    public bool WasProven(string obj) => proven.Contains(obj);
+
+    public void Proven(string obj) => proven.Add(obj);
 
     /// <summary>Runs one object's check; a missing, unreadable or corrupt object becomes a fault naming it. False if it did.</summary>
     public async Task<bool> GuardedAsync(string obj, Func<Task> check)

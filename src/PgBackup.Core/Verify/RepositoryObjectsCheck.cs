@@ -16,7 +16,7 @@ namespace PgBackup.Verify;
 /// </summary>
 internal sealed class RepositoryObjectsCheck(BackupRepository repository)
 {
-    private readonly Findings _findings = new();
+    private readonly Findings _findings = new(new ProvenObjects());
 
     /// <summary>A complete backup whose manifest.json read, and whether its checksum vouched for it.</summary>
     public sealed record ReadableBackup(BackupManifest Manifest, bool Checksummed);

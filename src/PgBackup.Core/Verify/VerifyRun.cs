@@ -27,9 +27,10 @@ public static class VerifyRun
         repositoryChecked?.Invoke(repositoryReport);
         var chosen = all ? readable : Choose(repository, readable, backupId, repositoryReport);
         var reports = new List<VerifyReport>();
+        var proven = new ProvenObjects();
         foreach (var backup in chosen)
         {
-            var report = await new BackupVerifier(repository).VerifyAsync(backup.Manifest, backup.Checksummed, ct).ConfigureAwait(false);
+            var report = await new BackupVerifier(repository, proven).VerifyAsync(backup.Manifest, backup.Checksummed, ct).ConfigureAwait(false);
             verified?.Invoke(report);
             reports.Add(report);
         }

@@ -13,8 +13,10 @@ namespace PgBackup.Verify;
 /// must be there (no gaps) and decode to a whole segment; every history file on the way must read.
 /// Every WAL object of the window — segments, partial segments, history files — must also match the
 /// checksum it carries (<see cref="ChecksumTrailer"/>); those without one are reported as unchecked.
+/// A segment the run already proved on the same history is not read again: the windows of a
+/// repository's backups overlap up to the newest segment.
 /// </summary>
-internal sealed class WalWindowCheck(BackupRepository repository, Action<string, string> fault, Action<long> bytesRead, Action<string> noChecksum)
+internal sealed class WalWindowCheck(BackupRepository repository, Findings findings)
 {
     public sealed record Result(int Segments, Lsn? To);
 
@@ -31,7 +33,7 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
             return new Result(0, null);
 
         foreach (var gap in WalContinuity.FindGaps(archived, path, until))
-            fault(repository.Layout.WalSegment(gap.Timeline, gap.First.FileName), $"missing: {gap}; a restore cannot replay past {gap.From}");
+            findings.Fault(repository.Layout.WalSegment(gap.Timeline, gap.First.FileName), $"missing: {gap}; a restore cannot replay past {gap.From}");
         var segments = path.SegmentsUntil(until).Where(s => archived.HasSegment(s.Timeline, s.SegmentNumber)).ToList();
         await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
             (segment, token) => CheckSegmentAsync(segment, history, ulong.Parse(backup.SystemIdentifier, System.Globalization.CultureInfo.InvariantCulture), token)).ConfigureAwait(false);
@@ -53,14 +55,14 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
             {
                 var history = await ArchivedHistory.LoadAsync(repository, t, t == backup.Timeline ? [backup] : [], ct).ConfigureAwait(false);
                 if (history is null)
-                    fault(key, $"history file missing: the archive holds WAL of timeline {t} but not its history, so recovery cannot follow it (the WAL itself is there); "
+                    findings.Fault(key, $"history file missing: the archive holds WAL of timeline {t} but not its history, so recovery cannot follow it (the WAL itself is there); "
                         + "`pgbackup archive` stores it from the cluster when it starts, or copy it from a member's pg_wal with `pgbackup wal-push`");
                 else if (history.IncludesWalUpTo(backup.Timeline, end))
                     return history;
             }
             catch (Exception e) when (e is RepositoryException or FormatException)
             {
-                fault(key, e.Message);
+                findings.Fault(key, e.Message);
             }
         }
         return null;
@@ -76,31 +78,42 @@ internal sealed class WalWindowCheck(BackupRepository repository, Action<string,
             .Select(n => (Key: layout.WalPartial(r.Timeline, archived.Segment(r.Timeline, n).FileName), PlainLength: (long?)archived.SegmentSize, Partial: true)));
         var histories = ranges.Select(r => r.Timeline).Where(archived.HasHistory).Select(t => (Key: layout.TimelineHistory(t), PlainLength: (long?)null, Partial: false));
         await Parallel.ForEachAsync(histories.Concat(partials), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct },
-            async (o, token) => await EncodedObjectCheck.RunAsync(repository, o.Key, o.PlainLength, mayVanish: o.Partial, fault, noChecksum, bytesRead, token).ConfigureAwait(false)).ConfigureAwait(false);
+            async (o, token) => await EncodedObjectCheck.RunAsync(repository, o.Key, o.PlainLength, mayVanish: o.Partial, findings.Fault, findings.NoChecksum, findings.Read, token).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>A segment decodes to a whole segment whose WAL records check out (page headers, record CRCs, back-links) on the window's history.</summary>
     private async ValueTask CheckSegmentAsync(WalSegmentName segment, TimelineHistory history, ulong systemIdentifier, CancellationToken ct)
     {
         var key = repository.Layout.WalSegment(segment.Timeline, segment.FileName);
+        var proof = $"{key} on the history of timeline {history.Timeline}";
+        if (findings.WasProven(proof)) return;
+        if (await ProblemOfSegmentAsync(key, segment, history, systemIdentifier, ct).ConfigureAwait(false) is { } problem)
+            findings.Fault(key, problem);
+        else
+            findings.Proven(proof);
+    }
+
+    private async Task<string?> ProblemOfSegmentAsync(string key, WalSegmentName segment, TimelineHistory history, ulong systemIdentifier, CancellationToken ct)
+    {
         try
         {
             var reader = new WalRecordReader(segment.SegmentSize, segment.StartLsn, systemIdentifier, history.PageMismatch);
             await using var records = new WalRecordReaderStream(reader);
-            if ((await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false)).Trailer == TrailerState.Absent) noChecksum(key);
-            bytesRead(records.BytesWritten);
+            if ((await repository.Store.GetDecodedAsync(key, repository.Codec, records, ct).ConfigureAwait(false)).Trailer == TrailerState.Absent) findings.NoChecksum(key);
+            findings.Read(records.BytesWritten);
             if (records.BytesWritten != segment.SegmentSize)
-                fault(key, $"decodes to {records.BytesWritten} bytes, a WAL segment has {segment.SegmentSize}");
-            else if (reader.EndOfWal)
-                fault(key, $"valid WAL ends inside this complete segment, after {reader.Last?.ToString() ?? "its first page"}: the segment is damaged");
+                return $"decodes to {records.BytesWritten} bytes, a WAL segment has {segment.SegmentSize}";
+            if (reader.EndOfWal)
+                return $"valid WAL ends inside this complete segment, after {reader.Last?.ToString() ?? "its first page"}: the segment is damaged";
+            return null;
         }
         catch (RepositoryException e)
         {
-            fault(key, e is Repository.Storage.ObjectNotFoundException ? "missing from the repository (removed while verify ran?)" : e.Message);
+            return e is Repository.Storage.ObjectNotFoundException ? "missing from the repository (removed while verify ran?)" : e.Message;
         }
         catch (WalFormatException e)
         {
-            fault(key, $"its WAL records do not check out: {e.Message}");
+            return $"its WAL records do not check out: {e.Message}";
         }
     }
 }

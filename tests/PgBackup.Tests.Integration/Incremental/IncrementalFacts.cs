@@ -82,6 +82,20 @@ public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper o
         Assert.Equal(chain.Ids.Count, run.Stdout.Split('\n').Count(l => l.StartsWith("backup ", StringComparison.Ordinal) && l.EndsWith(": ok", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task Verify_all_reads_what_the_chain_shares_once()
+    {
+        var run = await PgBackupCli.RunAsync(["verify", "--policy", chain.Policy.Path, "--all", "--json"], RestoreTimeout);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var read = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("backups").EnumerateArray()
+            .ToDictionary(b => b.GetProperty("backupId").GetString()!, b => b.GetProperty("bytesRead").GetInt64());
+        output.WriteLine(string.Join("\n", read.Select(r => $"{r.Key}: {r.Value} bytes read")));
+
+        // The full is verified first (oldest first) and proves the packs, chunks and WAL its incrementals reuse.
+        foreach (var (step, id) in chain.Ids.Where(s => s.Key != "full"))
+            Assert.True(read[id] < read[chain.Ids["full"]] / 4, $"{step} read {read[id]} bytes, the full {read[chain.Ids["full"]]}");
+    }
+
     private async Task RestoreAndStartAsync(RestoredDirectory into, params string[] target)
     {
         var run = await PgBackupCli.RunAsync(["restore", "--policy", chain.Policy.Path, .. into.RestoreArgs, "--start", .. target], RestoreTimeout);

@@ -14,7 +14,8 @@ namespace PgBackup.Tests.Unit.Formats;
 /// <summary>
 /// The client-chunks ingest against a real local repository: every chunk gets the hash of its
 /// content, and with a reference's block map only chunks whose content differs are stored —
-/// the rest point at the reference's packs, naming the backup that holds them.
+/// the rest point at the reference's packs, naming the backup that holds them; a restore checks
+/// every chunk against that hash as it writes it.
 /// </summary>
 public sealed class ChunkIngestFacts : IDisposable
 {
@@ -75,6 +76,40 @@ public sealed class ChunkIngestFacts : IDisposable
         var shifted = new byte[ChunkSize].Concat(Content(seed: 1)).ToArray();
         var incr = await IngestAsync(IncrId, full, shifted);
         Assert.Null(incr.Packs[incr.Files.Single(f => f.Path == "base/1/16384").Chunks[1].Pack].Backup);
+    }
+
+    [Fact]
+    public async Task A_restore_checks_each_chunk_against_the_hash_the_manifest_recorded_as_it_writes_it()
+    {
+        var full = await IngestAsync(FullId, null, Content(seed: 1));
+        var restored = Path.Combine(_dir.Path, "restored");
+        await RestoreAsync(full, restored);
+        Assert.Equal(Content(seed: 1), await File.ReadAllBytesAsync(Path.Combine(restored, "base/1/16384")));
+
+        // Intact packs, but a manifest whose record of the third chunk is another content's: refused, naming it.
+        var file = full.Files.Single(f => f.Path == "base/1/16384");
+        var misrecorded = full with
+        {
+            Files = full.Files.Select(f => f != file ? f : f with { Chunks = f.Chunks.Select((c, i) => i == 2 ? c with { PlainSha256 = new string('0', 64) } : c).ToList() }).ToList(),
+        };
+        var e = await Assert.ThrowsAsync<PgBackup.Errors.RepositoryException>(() => RestoreAsync(misrecorded, Path.Combine(_dir.Path, "misrecorded")));
+        Assert.Contains($"the chunk at {2 * ChunkSize} of restored file base/1/16384 has SHA-256 {file.Chunks[2].PlainSha256}, the backup recorded {new string('0', 64)}", e.Message);
+    }
+
+    private async Task RestoreAsync(BackupManifest backup, string into)
+    {
+        var restore = new ChunkRestore(_repository, backup, new Directory(into), delta: false);
+        await restore.PrepareAsync(default);
+        await restore.WriteAsync(Path.Combine(into, "backup_manifest"), default);
+    }
+
+    private sealed class Directory(string root) : IRestoreDestination
+    {
+        public IEnumerable<string> Roots => [root];
+
+        public string PathOf(uint? tablespace, string relative) => Path.Combine(root, relative);
+
+        public bool IsOwnFile(string path) => false;
     }
 
     /// <summary>A data file of four chunks of incompressible content (the last one short).</summary>

@@ -7,9 +7,10 @@ namespace PgBackup.Formats.ClientChunks;
 
 /// <summary>
 /// Restores a client-chunks backup: the manifest lists every file, so the layout (directories,
-/// symlinks, files at their final size) is made first, chunks land in any order from parallel pack
-/// reads, and every written file is read back against its SHA-256. Knowing each file's checksum is
-/// also what lets --delta keep the files that already match.
+/// symlinks, files at their final size) is made first, and chunks land in any order from parallel
+/// pack reads, each checked against its SHA-256 as it is written. Files of older backups, whose
+/// chunks carry no SHA-256, are read back against the file's. Knowing each file's checksum is also
+/// what lets --delta keep the files that already match.
 /// </summary>
 internal sealed class ChunkRestore(BackupRepository repository, BackupManifest backup, IRestoreDestination target, bool delta) : IContentRestore
 {
@@ -87,7 +88,7 @@ internal sealed class ChunkRestore(BackupRepository repository, BackupManifest b
         }
     }
 
-    /// <summary>Fills the files from the packs, then re-reads every written file against its SHA-256 (PostgreSQL's manifest is not needed).</summary>
+    /// <summary>Fills the files from the packs, then re-reads the files whose chunks were not checked as written (PostgreSQL's manifest is not needed).</summary>
     public async Task WriteAsync(string postgresManifest, CancellationToken ct)
     {
         _download = new PackDownload(repository, backup, this);
@@ -95,9 +96,9 @@ internal sealed class ChunkRestore(BackupRepository repository, BackupManifest b
         await VerifyAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Re-reads every written file and compares its SHA-256 with the manifest, in parallel.</summary>
+    /// <summary>Re-reads each written file of an older backup, whose chunks have no SHA-256, and compares the file's with the manifest, in parallel.</summary>
     private Task VerifyAsync(CancellationToken ct) =>
-        Parallel.ForEachAsync(backup.Files.Where(NeedsContent), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (entry, token) =>
+        Parallel.ForEachAsync(backup.Files.Where(f => NeedsContent(f) && f.Chunks.Any(c => c.PlainSha256 is null)), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (entry, token) =>
         {
             var sha256 = await Sha256Async(PathOf(entry), token).ConfigureAwait(false);
             if (sha256 != entry.Sha256)

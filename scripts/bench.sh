@@ -20,6 +20,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
 source "$REPO/scripts/bench/lib.sh"
 source "$REPO/scripts/bench/incremental.sh"
+source "$REPO/scripts/bench/s3-latency.sh"
 
 for p in pgbackrest hyperfine time; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -47,6 +48,7 @@ for set in $SETS; do
     bench_basebackup "$set" "$run"
   done
   bench_pgbackup_backup_s3 "$set"
+  bench_s3_restore "$set"
   for run in $(seq 1 "$RUNS"); do
     bench_pgbackup_restore "$set" "$run"
     bench_pgbackup_client_restore "$set" "$run"

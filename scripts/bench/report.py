@@ -100,6 +100,11 @@ for data_set in [s for s in sets if s not in ("wal", "incr")]:
         if "pgbackup-client-restore" in restores:
             print(f", **{restores['pgbackup-client-restore']['wall'] / restores['pgbackrest-restore']['wall']:.2f}x** (client-compressed backup)", end="")
         print(" (target ≤ 0.8x).")
+    zero, slow = median_run(data_set, "pgbackup-s3-restore", 1), median_run(data_set, "pgbackup-s3-latency-restore", 1)
+    if zero and slow:
+        ms = read(f"{data_set}.s3_latency_ms")
+        print(f"\nRestore of the S3 backup (default format) straight from s3rver: {zero['wall']:.2f} s; with {ms} ms added to every request")
+        print(f"(scripts/bench/latency_proxy.py): {slow['wall']:.2f} s, **{slow['wall'] / zero['wall']:.2f}x** (target ≤ 1.5x); peak RSS {zero['rss']:.0f} / {slow['rss']:.0f} MiB.")
     print()
 
 if "wal" in sets and read("wal.latency.json"):

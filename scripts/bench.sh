@@ -12,7 +12,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BENCH="${BENCH_DIR:-$REPO/.bench}"
 RUNS="${BENCH_RUNS:-3}"
-SETS="${BENCH_SETS:-pgbench md5 wal incr}"
+SETS="${BENCH_SETS:-pgbench md5 rto wal incr}"
 OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
 export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
 SANDBOX="$REPO/scripts/sandbox.sh"
@@ -21,6 +21,7 @@ AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
 source "$REPO/scripts/bench/lib.sh"
 source "$REPO/scripts/bench/incremental.sh"
 source "$REPO/scripts/bench/s3-latency.sh"
+source "$REPO/scripts/bench/rto.sh"
 
 for p in pgbackrest hyperfine time; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -38,6 +39,7 @@ write_policies
 for set in $SETS; do
   if [[ "$set" == wal ]]; then bench_wal_latency; continue; fi
   if [[ "$set" == incr ]]; then bench_incremental; continue; fi
+  if [[ "$set" == rto ]]; then bench_rto; continue; fi
   log "data set $set: loading"
   load_data_set "$set"
   warm_cache

@@ -65,7 +65,7 @@ print("Tools: PgBackup in both modes — server-side zstd (level 3, 2 workers on
 print("client-side zstd (level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
 print("process-max 2, WAL archived by archive-push as its users run it); pg_basebackup with server-side zstd (level 3, 2 workers, -Ft -X stream).\n")
 
-for data_set in [s for s in sets if s not in ("wal", "incr")]:
+for data_set in [s for s in sets if s not in ("wal", "incr", "rto")]:
     data = int(read(f"{data_set}.data_bytes", "0"))
     print(f"## Backup: data set `{data_set}` ({data / 2**20:.0f} MiB data directory)\n")
     print("| tool | wall s (median) | all runs s | MB/s of data dir | client CPU s | server CPU s | peak RSS MiB | stored MiB |")
@@ -106,6 +106,20 @@ for data_set in [s for s in sets if s not in ("wal", "incr")]:
         print(f"\nRestore of the S3 backup (default format) straight from s3rver: {zero['wall']:.2f} s; with {ms} ms added to every request")
         print(f"(scripts/bench/latency_proxy.py): {slow['wall']:.2f} s, **{slow['wall'] / zero['wall']:.2f}x** (target ≤ 1.5x); peak RSS {zero['rss']:.0f} / {slow['rss']:.0f} MiB.")
     print()
+
+if "rto" in sets and read("rto.pgbackup.1.time") and read("rto.pgbackrest.1.time"):
+    p, b = run_stats("rto", "pgbackup", 1), run_stats("rto", "pgbackrest", 1)
+    wal = float(read("rto.wal_bytes", "0"))
+    print("## Recovery time: restore to a time and replay the WAL up to it (pgbench set)\n")
+    print(f"After a full backup by each tool, every `pgbench_accounts` row was updated ({wal / 2**30:.2f} GiB of WAL); the target is a")
+    print("time just after that. Measured from the restore command until the recovered server accepts connections as a primary:")
+    print("PgBackup `restore --time T --start`; pgBackRest `restore --type=time --target=T --target-action=promote` (archive-get with")
+    print("archive-async=y), then `pg_ctl start` until `pg_is_in_recovery()` is false. One run.\n")
+    print("| tool | restore + replay wall s | client CPU s | peak RSS MiB |")
+    print("|---|---|---|---|")
+    for label, s in [("PgBackup", p), ("pgBackRest 2.45", b)]:
+        print(f"| {label} | {s['wall']:.2f} | {s['user'] + s['sys']:.1f} | {s['rss']:.0f} |")
+    print(f"\nPgBackup / pgBackRest: **{p['wall'] / b['wall']:.2f}x** (target ≤ 0.8x).\n")
 
 if "wal" in sets and read("wal.latency.json"):
     import json

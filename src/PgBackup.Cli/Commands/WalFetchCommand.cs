@@ -6,8 +6,9 @@ using PgBackup.Wal;
 namespace PgBackup.Cli.Commands;
 
 /// <summary>
-/// `pgbackup wal-fetch NAME DEST`: restore_command. A file the archive does not hold exits 1 with
-/// one line, which PostgreSQL reads as "not archived" (it asks for such files routinely).
+/// `pgbackup wal-fetch NAME DEST`: restore_command. A segment the restore put into pg_wal is handed
+/// over from there (<see cref="RestoredSegment"/>); a file the archive does not hold exits 1 with one
+/// line, which PostgreSQL reads as "not archived" (it asks for such files routinely).
 /// </summary>
 internal static class WalFetchCommand
 {
@@ -22,9 +23,12 @@ internal static class WalFetchCommand
         var command = new Command("wal-fetch", "Fetch one archived WAL file (for restore_command)") { name, destination, policyOption, timeout };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
+            var file = parse.GetRequiredValue(name);
+            // What the restore put into pg_wal needs neither the policy nor the repository.
+            if (RestoredSegment.TryTake(file, parse.GetRequiredValue(destination)))
+                return 0;
             var policy = PolicyOption.Load(parse, policyOption);
             using var repository = policy.OpenRepository();
-            var file = parse.GetRequiredValue(name);
             var found = await RepositoryDeadline.RunAsync(parse.GetValue(timeout), $"fetching {file} from {repository.Describe}",
                 t => new WalFetch(repository).FetchAsync(file, parse.GetRequiredValue(destination), t), token);
             if (found)

@@ -8,8 +8,9 @@ namespace PgBackup.Restore;
 
 /// <summary>
 /// Puts the archived WAL a plan needs into pg_wal before the server starts, in parallel: recovery
-/// then replays at disk speed instead of one restore_command call per segment, and does not
-/// depend on the restored server's OS user being able to read the repository's credentials.
+/// then replays at disk speed instead of waiting on one repository read per segment (restore_command
+/// hands these over from pg_wal, <see cref="Wal.RestoredSegment"/>), and does not depend on the
+/// restored server's OS user being able to read the repository's credentials.
 /// History files of the timeline path go along, so recovery can follow the timeline switches.
 /// </summary>
 internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePlan plan, string pgWal)

@@ -476,7 +476,7 @@ print_endpoints() {
 # Verbs
 # ---------------------------------------------------------------------------------------------
 cmd_up() {
-  local major=15
+  local major; major="$(recorded_major)"   # a second `up` without --pg keeps the running major
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --pg) [[ $# -ge 2 ]] || die "--pg needs a major (13, 15, 17 or 18)"; major="$2"; shift 2 ;;
@@ -485,7 +485,7 @@ cmd_up() {
     esac
   done
   [[ $EUID -eq 0 ]] || die "run as root (PostgreSQL, Patroni and etcd are started as the user postgres)"
-  if [[ -d "$STATE/pids" && "$(recorded_major)" != "$major" ]]; then
+  if [[ -f "$STATE/pg-major" && "$(recorded_major)" != "$major" ]]; then
     die "this sandbox ($STATE) runs PostgreSQL $(recorded_major); run scripts/sandbox.sh down before up --pg $major"
   fi
   set_major "$major"

@@ -75,7 +75,7 @@ chroot_build() {
   echo "create_main_cluster = false" >"$tmp/etc/postgresql-common/createcluster.conf"
   printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"; chmod 0755 "$tmp/usr/sbin/policy-rc.d"
   # shellcheck disable=SC2046
-  chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  chroot_with_proc "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     $(chroot_packages "$major") >>"$tmp.log" 2>&1 \
     || { tail -5 "$tmp.log" >&2; die "installing $(chroot_packages "$major") into the $suite chroot failed (log: $tmp.log)"; }
   chroot "$tmp" apt-get clean
@@ -86,6 +86,12 @@ chroot_build() {
   exec 8>&-
   log "built $dir in $((SECONDS - start))s"
   echo "$dir"
+}
+
+# chroot_with_proc DIR command...: chroot with /proc mounted in a private mount namespace, so the
+# mount vanishes with the command (newer suites' maintainer scripts need /proc).
+chroot_with_proc() {
+  unshare --mount --propagation private /bin/sh -c 'mount -t proc proc "$1/proc" && exec chroot "$@"' chroot-with-proc "$@"
 }
 
 # write_host_wrappers TREE FINAL_DIR MAJOR: <chroot>/host/usr/lib/postgresql/MAJOR/bin/X runs the

@@ -2,7 +2,8 @@
 # PgBackup sandbox: etcd + a three-member Patroni cluster of PostgreSQL + s3rver, all on
 # 127.0.0.1, PostgreSQL/Patroni/etcd running as the non-root user `postgres`.
 #
-#   scripts/sandbox.sh up [--pg 13|15|17|18] | down | status | switchover | failover | wait-healthy | psql [member] [psql args]
+#   scripts/sandbox.sh up [--pg 13|15|17|18] | down | status | switchover | failover | wait-healthy
+#                      | psql [member] [psql args] | patronictl [args]
 #
 # PostgreSQL 15 (the default) runs from the host's packages (Debian 12). Any other major runs, with
 # its own suite's Patroni and etcd, in a Debian chroot of the suite that ships it (13 bullseye,
@@ -614,7 +615,7 @@ cmd_psql() {
 }
 
 usage() {
-  echo "usage: $0 up [--pg 13|15|17|18]|down|status|switchover|failover|wait-healthy|psql [member] [psql args]" >&2
+  echo "usage: $0 up [--pg 13|15|17|18]|down|status|switchover|failover|wait-healthy|psql [member] [psql args]|patronictl [args]" >&2
   exit 2
 }
 
@@ -629,5 +630,6 @@ case "$verb" in
   failover) cmd_failover ;;
   wait-healthy) cmd_wait_healthy ;;
   psql) cmd_psql "$@" ;;
+  patronictl) resolve_run_dir; patronictl "$@" ;;
   *) usage ;;
 esac

@@ -20,17 +20,17 @@ internal static class SourceCompressionFallback
     public static async Task<(IBackupFormat Format, BaseBackupStream Stream)> StartAsync(
         SourceSession source, string backupId, IBackupFormat format, int level, int serverWorkers, string member, ILogger log, CancellationToken ct)
     {
-        if (format.SourceCompression(level, serverWorkers).Method is not null && VersionCannotCompress(source.ServerVersionNum) is { } why)
-            format = Fallback(log, member, why);
+        if (format.SourceCompression(level, serverWorkers).Method is not null && VersionCannotCompress(source.ServerVersionNum) is { } tooOld)
+            format = Fallback(log, member, tooOld);
         try
         {
             return (format, await source.StartBaseBackupAsync(backupId, format.SourceCompression(level, serverWorkers), ct).ConfigureAwait(false));
         }
         catch (OperationFailedException e) when (format.SourceCompression(level, serverWorkers).Method is { } method
-            && e.InnerException is PostgresServerError error && BuildCannotCompress(error, method) is { } why)
+            && e.InnerException is PostgresServerError error && BuildCannotCompress(error, method) is { } refused)
         {
             // The server refused before sending anything and the connection is ready again.
-            format = Fallback(log, member, why);
+            format = Fallback(log, member, refused);
             return (format, await source.StartBaseBackupAsync(backupId, format.SourceCompression(level, serverWorkers), ct).ConfigureAwait(false));
         }
     }

@@ -29,20 +29,19 @@ say() { echo "capture: $*" >&2; }
 "$BIN/pgbench" -q -i -s 1 "$DB" >/dev/null 2>&1
 say "full backup of 127.0.0.1:$leader_port"
 "$BIN/pg_basebackup" -D "$WORK/full" -c fast --manifest-checksums=CRC32C -X stream
-"$BIN/psql" -X -q -d "$DB" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 997 = 0" -c "UPDATE pgbench_branches SET bbalance = 7"
+"$BIN/psql" -X -q -d "$DB" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 20000 = 0" -c "UPDATE pgbench_branches SET bbalance = 7"
 say "incremental backup on the full's manifest"
 "$BIN/pg_basebackup" -D "$WORK/incr" -c fast --manifest-checksums=CRC32C -X stream --incremental="$WORK/full/backup_manifest"
 "$BIN/pg_combinebackup" -o "$WORK/combined" "$WORK/full" "$WORK/incr"
 "$BIN/pg_verifybackup" -q "$WORK/combined"
 say "pg_combinebackup + pg_verifybackup passed"
 
-# The changed tables' files (blocks present) and the database's smallest one (no blocks), plus the manifest.
+# pgbench_accounts' file (some blocks changed) and the database's smallest incremental file (no
+# block changed), plus the manifest. Small tables whose every block changed come whole, not as INCREMENTAL.
 dboid="$("$BIN/psql" -X -At -c "SELECT oid FROM pg_database WHERE datname = '$DB'")"
-pick=()
-for rel in pgbench_accounts pgbench_branches pgbench_tellers; do
-  pick+=("base/$dboid/INCREMENTAL.$("$BIN/psql" -X -At -d "$DB" -c "SELECT pg_relation_filenode('$rel')")")
-done
-pick+=("$(cd "$WORK/incr" && find "base/$dboid" -name 'INCREMENTAL.*' -size -1k | sort | head -1)")
+pick=("base/$dboid/INCREMENTAL.$("$BIN/psql" -X -At -d "$DB" -c "SELECT pg_relation_filenode('pgbench_accounts')")")
+[[ -f "$WORK/incr/${pick[0]}" ]] || { echo "error: capture: pgbench_accounts was not sent incrementally (${pick[0]} missing)" >&2; exit 1; }
+pick+=("$(cd "$WORK/incr" && find "base/$dboid" -name 'INCREMENTAL.*' -printf '%s %p\n' | sort -n | head -1 | cut -d' ' -f2)")
 rm -rf "$OUT"; mkdir -p "$OUT"
 for f in "${pick[@]}"; do
   mkdir -p "$OUT/$(dirname "$f")"

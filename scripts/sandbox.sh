@@ -73,6 +73,9 @@ set_major() {
   PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
   CHROOT=""
   [[ "$PG_MAJOR" == 15 ]] || CHROOT="$(chroot_dir "$PG_MAJOR")"
+  # Patroni 2 (bullseye, with 13) knows only the old name of primary_start_timeout.
+  START_TIMEOUT_KEY=primary_start_timeout
+  [[ "$PG_MAJOR" != 13 ]] || START_TIMEOUT_KEY=master_start_timeout
 }
 
 # The recorded major of a sandbox that is up (15 for one made before majors were recorded).
@@ -280,7 +283,7 @@ bootstrap:
     loop_wait: 2
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
-    primary_start_timeout: 0
+    $START_TIMEOUT_KEY: 0
     postgresql:
       use_pg_rewind: true
       use_slots: true

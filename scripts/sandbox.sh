@@ -410,7 +410,10 @@ leader_name() { cluster_q leader; }
 # psql_member MEMBER psql-args...: superuser over TCP, password from the environment.
 psql_member() {
   local i; i="$(member_index "$1")" || die "unknown member $1 (members: ${MEMBERS[*]})"; shift
-  PGPASSWORD="$SUPER_PASSWORD" "$PG_BIN/psql" -X -h 127.0.0.1 -p "$(pg_port "$i")" -U postgres -d postgres "$@"
+  # The cluster's own psql: inside the chroot for a chroot major (bullseye's binaries cannot run on the host).
+  local run_psql=("$PG_BIN/psql")
+  [[ -z "$CHROOT" ]] || run_psql=("$HELPERS/in-chroot" "$CHROOT" "$RUN" "$PG_BIN/psql")
+  PGPASSWORD="$SUPER_PASSWORD" "${run_psql[@]}" -X -h 127.0.0.1 -p "$(pg_port "$i")" -U postgres -d postgres "$@"
 }
 
 streaming_count() {

@@ -53,7 +53,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION PYTHON-CONDITION
 }
 healthy() { local d=$((SECONDS + 120)); until "$SB" status >/dev/null 2>&1; do ((SECONDS < d)) || die "sandbox not healthy again"; sleep 1; done; }
 patronictl() { "$SB" patronictl "$@"; }
-psql_on() { local p="${PORTS[$(idx "$1")]}"; shift; PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$SANDBOX_PG_BIN/psql" -X -Atq -h 127.0.0.1 -p "$p" -U postgres -d postgres "$@"; }
+psql_on() { local m="$1"; shift; "$SB" psql "$m" -Atq "$@"; }
 postmaster_of() { head -1 "$RUN/$1/data/postmaster.pid"; }
 
 healthy
@@ -101,7 +101,7 @@ patronictl pause --wait >/dev/null
 wait_for 30 "pause" "c.get('pause') is True"
 save_cluster paused.json
 L="$(leader)"; read -r R1 R2 <<<"$(replicas)"
-as_postgres "$SANDBOX_PG_BIN/pg_ctl" stop -D "$RUN/$R1/data" -m fast -w >/dev/null
+kill -INT "$(postmaster_of "$R1")"   # fast shutdown, as pg_ctl stop -m fast (no host binaries needed)
 wait_for 30 "$R1 stopped" "any(m['name']=='$R1' and m['state']=='stopped' for m in ms)"
 save_cluster replica-stopped.json
 patronictl resume --wait >/dev/null

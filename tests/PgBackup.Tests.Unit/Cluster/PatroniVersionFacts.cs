@@ -12,7 +12,7 @@ public sealed class PatroniVersionFacts
 {
     private static readonly SourceRules Default = new(16L << 20, AllowLeader: false);
 
-    public static TheoryData<string> Versions => new() { "", "patroni-4.0.7", "patroni-4.1.5" };
+    public static TheoryData<string> Versions => new() { "", "patroni-2.0.2", "patroni-4.0.7", "patroni-4.1.5" };
 
     private static ClusterState Load(string version, string sample) =>
         PatroniClusterParser.Parse(TestData.Read(["Cluster", "Samples", .. version.Length > 0 ? new[] { version } : [], sample]), new Uri("http://127.0.0.1:15410/"));

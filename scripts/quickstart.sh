@@ -4,7 +4,9 @@
 # a point-in-time restore to a moment between two writes — showing that exactly the earlier
 # write is there.
 #
-#   scripts/quickstart.sh          (run as root; PostgreSQL itself runs as the postgres user)
+#   scripts/quickstart.sh [--pg 13|15|17|18]   (run as root; PostgreSQL itself runs as the postgres user)
+#
+# --pg is passed to scripts/sandbox.sh up; without it a running sandbox keeps its major (15 otherwise).
 #
 # Leaves the sandbox running (scripts/sandbox.sh down stops it); stops the archiver and the
 # restored server.
@@ -15,14 +17,14 @@ cd "$REPO"
 POLICY="$REPO/policies/sandbox.yaml"
 WORK="${PGBACKUP_QUICKSTART_DIR:-/tmp/pgbackup-quickstart}"
 RESTORE_PORT=15499
-PG_BIN=/usr/lib/postgresql/15/bin
 AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
 
 step() { printf '\n==> %s\n' "$*"; }
 leader_sql() { scripts/sandbox.sh psql -X -q -At -c "$1"; }
 
 step "Starting the sandbox cluster"
-scripts/sandbox.sh up
+scripts/sandbox.sh up "$@"
+PG_BIN="$(sed -n 's/^SANDBOX_PG_BIN=//p' "${PGBACKUP_SANDBOX_DIR:-$REPO/.sandbox}/endpoints.env")"
 
 step "Building pgbackup"
 scripts/publish.sh "$REPO/artifacts/pgbackup"

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# PgBackup sandbox: etcd + a three-member Patroni cluster of PostgreSQL 15 + s3rver, all on
+# PgBackup sandbox: etcd + a three-member Patroni cluster of PostgreSQL + s3rver, all on
 # 127.0.0.1, PostgreSQL/Patroni/etcd running as the non-root user `postgres`.
 #
-#   scripts/sandbox.sh up | down | status | switchover | failover | wait-healthy | psql [member] [psql args]
+#   scripts/sandbox.sh up [--pg 13|15|17|18] | down | status | switchover | failover | wait-healthy
+#                      | psql [member] [psql args] | patronictl [args]
+#
+# PostgreSQL 15 (the default) runs from the host's packages (Debian 12). Any other major runs, with
+# its own suite's Patroni and etcd, in a Debian chroot of the suite that ships it (13 bullseye,
+# 17 trixie, 18 forky), built once by debootstrap and cached (scripts/sandbox/chroot.sh); the
+# major's binaries are also linked on the host as /usr/lib/postgresql/MAJOR (wrappers running
+# the chroot's), so restores, drills and tests find them where they find 15's. `up` records the
+# major; the other verbs act on the recorded one. s3rver always runs on the host.
 #
 # Environment:
 #   PGBACKUP_SANDBOX_DIR        state directory (default <repo>/.sandbox)
@@ -31,7 +39,6 @@ ETCD_PEER_PORT=$((BASE + 1))
 S3_PORT=$((BASE + 30))
 MEMBERS=(m1 m2 m3)
 CLUSTER=sandbox
-PG_BIN=/usr/lib/postgresql/15/bin
 PYTHON=/usr/bin/python3
 S3RVER_VERSION=3.7.1
 S3RVER_DIR="$HELPERS/.s3rver-$S3RVER_VERSION"
@@ -52,7 +59,33 @@ member_index() {
 }
 
 AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
+# File work in the run directory as postgres: always on the host (the chroot sees the same path).
 as_postgres() { "${AS_POSTGRES[@]}" "$@"; }
+
+# shellcheck source=sandbox/chroot.sh
+source "$HELPERS/chroot.sh"
+
+# set_major MAJOR: what depends on the PostgreSQL major. PG_BIN is the same path on the host and
+# in the cluster's filesystem (for a chroot major, on the host a link to its wrappers).
+set_major() {
+  [[ "$1" =~ ^[0-9]+$ ]] && suite_of "$1" >/dev/null || die "--pg '$1' is not a supported PostgreSQL major (13, 15, 17 or 18)"
+  PG_MAJOR="$1"
+  PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
+  CHROOT=""
+  [[ "$PG_MAJOR" == 15 ]] || CHROOT="$(chroot_dir "$PG_MAJOR")"
+  # Patroni 2 (bullseye, with 13) knows only the old name of primary_start_timeout.
+  START_TIMEOUT_KEY=primary_start_timeout
+  [[ "$PG_MAJOR" != 13 ]] || START_TIMEOUT_KEY=master_start_timeout
+}
+
+# The recorded major of a sandbox that is up (15 for one made before majors were recorded).
+recorded_major() { if [[ -f "$STATE/pg-major" ]]; then cat "$STATE/pg-major"; else echo 15; fi; }
+
+# How etcd, Patroni and patronictl run: as postgres, on the host or inside the major's chroot.
+cluster_as_postgres() {
+  if [[ -n "$CHROOT" ]]; then CLUSTER_AS_POSTGRES=("$HELPERS/in-chroot" "$CHROOT" "$RUN" /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups)
+  else CLUSTER_AS_POSTGRES=("${AS_POSTGRES[@]}"); fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # Run directory (postgres-owned)
@@ -60,6 +93,7 @@ as_postgres() { "${AS_POSTGRES[@]}" "$@"; }
 resolve_run_dir() {
   if [[ -f "$STATE/run-dir" ]]; then
     RUN="$(cat "$STATE/run-dir")"
+    cluster_as_postgres
     return
   fi
   local candidate="$STATE/run"
@@ -69,6 +103,7 @@ resolve_run_dir() {
   else
     RUN="/tmp/pgbackup-sandbox-$(printf '%s' "$STATE" | sha256sum | cut -c1-12)"
   fi
+  cluster_as_postgres
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -144,9 +179,11 @@ wait_until() {
 # ---------------------------------------------------------------------------------------------
 ensure_packages() {
   local missing=()
-  [[ -x "$PG_BIN/postgres" ]] || missing+=(postgresql-15 postgresql-contrib)
-  [[ -x /usr/bin/patroni ]] || missing+=(patroni)
-  command -v etcd >/dev/null || missing+=(etcd-server)
+  if [[ -z "$CHROOT" ]]; then
+    [[ -x "$PG_BIN/postgres" ]] || missing+=(postgresql-15 postgresql-contrib)
+    [[ -x /usr/bin/patroni ]] || missing+=(patroni)
+    command -v etcd >/dev/null || missing+=(etcd-server)
+  fi
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   command -v curl >/dev/null || missing+=(curl)
@@ -162,6 +199,7 @@ ensure_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   id postgres >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/postgresql --create-home --shell /bin/bash postgres
+  [[ -z "$CHROOT" ]] || { chroot_build "$PG_MAJOR" >/dev/null; link_host_binaries; }
   if [[ ! -f "$S3RVER_DIR/node_modules/s3rver/bin/s3rver.js" ]]; then
     log "installing s3rver@$S3RVER_VERSION (npm) into $S3RVER_DIR"
     mkdir -p "$S3RVER_DIR"
@@ -175,6 +213,16 @@ ensure_packages() {
       fi
     ) 9>"$HELPERS/.s3rver.lock"
   fi
+}
+
+# /usr/lib/postgresql/MAJOR on the host -> the chroot's wrappers, unless the host has that major itself.
+link_host_binaries() {
+  local link="/usr/lib/postgresql/$PG_MAJOR" target="$CHROOT/host/usr/lib/postgresql/$PG_MAJOR"
+  [[ -e "$link" && ! -L "$link" ]] && return 0
+  [[ "$(readlink "$link" 2>/dev/null)" == "$target" ]] && return 0
+  log "linking $link -> $target (PostgreSQL $PG_MAJOR binaries for the host)"
+  mkdir -p /usr/lib/postgresql
+  ln -sfn "$target" "$link"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +283,7 @@ bootstrap:
     loop_wait: 2
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
-    primary_start_timeout: 0
+    $START_TIMEOUT_KEY: 0
     postgresql:
       use_pg_rewind: true
       use_slots: true
@@ -313,7 +361,7 @@ start_etcd() {
   alive "$(pidfile_pid "$STATE/pids/etcd.pid")" && return 0
   check_port_free "$ETCD_PORT" etcd; check_port_free "$ETCD_PEER_PORT" "etcd peer"
   log "starting etcd on 127.0.0.1:$ETCD_PORT"
-  spawn etcd "${AS_POSTGRES[@]}" /usr/bin/etcd --name sandbox-etcd --data-dir "$RUN/etcd" \
+  spawn etcd "${CLUSTER_AS_POSTGRES[@]}" /usr/bin/etcd --name sandbox-etcd --data-dir "$RUN/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "sandbox-etcd=http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -327,7 +375,7 @@ start_member() {
   alive "$(pidfile_pid "$STATE/pids/patroni-$name.pid")" && return 0
   check_port_free "$(rest_port "$i")" "Patroni REST of $name"
   log "starting Patroni $name (REST 127.0.0.1:$(rest_port "$i"), PostgreSQL 127.0.0.1:$(pg_port "$i"))"
-  spawn "patroni-$name" "${AS_POSTGRES[@]}" "$PYTHON" /usr/bin/patroni "$RUN/$name/patroni.yml"
+  spawn "patroni-$name" "${CLUSTER_AS_POSTGRES[@]}" "$PYTHON" /usr/bin/patroni "$RUN/$name/patroni.yml"
 }
 
 start_s3() {
@@ -362,7 +410,10 @@ leader_name() { cluster_q leader; }
 # psql_member MEMBER psql-args...: superuser over TCP, password from the environment.
 psql_member() {
   local i; i="$(member_index "$1")" || die "unknown member $1 (members: ${MEMBERS[*]})"; shift
-  PGPASSWORD="$SUPER_PASSWORD" "$PG_BIN/psql" -X -h 127.0.0.1 -p "$(pg_port "$i")" -U postgres -d postgres "$@"
+  # The cluster's own psql: inside the chroot for a chroot major (bullseye's binaries cannot run on the host).
+  local run_psql=("$PG_BIN/psql")
+  [[ -z "$CHROOT" ]] || run_psql=("$HELPERS/in-chroot" "$CHROOT" "$RUN" "$PG_BIN/psql")
+  PGPASSWORD="$SUPER_PASSWORD" "${run_psql[@]}" -X -h 127.0.0.1 -p "$(pg_port "$i")" -U postgres -d postgres "$@"
 }
 
 streaming_count() {
@@ -400,6 +451,7 @@ SANDBOX_SUPERUSER=postgres
 SANDBOX_SUPERUSER_PASSWORD=$SUPER_PASSWORD
 SANDBOX_CLUSTER=$CLUSTER
 SANDBOX_PG_BIN=$PG_BIN
+SANDBOX_PG_MAJOR=$PG_MAJOR
 EOF
   chmod 0600 "$STATE/endpoints.env.tmp"
   mv "$STATE/endpoints.env.tmp" "$STATE/endpoints.env"
@@ -417,6 +469,7 @@ EOF
 print_endpoints() {
   local i
   echo "PgBackup sandbox ($STATE, data in $RUN)"
+  echo "  PostgreSQL  $PG_MAJOR${CHROOT:+ (chroot $CHROOT)}"
   echo "  etcd        http://127.0.0.1:$ETCD_PORT"
   for i in "${!MEMBERS[@]}"; do
     echo "  ${MEMBERS[$i]}          Patroni http://127.0.0.1:$(rest_port "$i")  PostgreSQL 127.0.0.1:$(pg_port "$i")"
@@ -430,10 +483,23 @@ print_endpoints() {
 # Verbs
 # ---------------------------------------------------------------------------------------------
 cmd_up() {
+  local major; major="$(recorded_major)"   # a second `up` without --pg keeps the running major
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --pg) [[ $# -ge 2 ]] || die "--pg needs a major (13, 15, 17 or 18)"; major="$2"; shift 2 ;;
+      --pg=*) major="${1#--pg=}"; shift ;;
+      *) die "up: unknown argument '$1' (usage: up [--pg 13|15|17|18])" ;;
+    esac
+  done
   [[ $EUID -eq 0 ]] || die "run as root (PostgreSQL, Patroni and etcd are started as the user postgres)"
+  if [[ -f "$STATE/pg-major" && "$(recorded_major)" != "$major" ]]; then
+    die "this sandbox ($STATE) runs PostgreSQL $(recorded_major); run scripts/sandbox.sh down before up --pg $major"
+  fi
+  set_major "$major"
   ensure_packages
   mkdir -p "$STATE/logs" "$STATE/pids"
   chmod 0755 "$STATE"
+  echo "$PG_MAJOR" >"$STATE/pg-major"
   resolve_run_dir
   echo "$RUN" >"$STATE/run-dir"
   write_configs
@@ -499,7 +565,7 @@ cmd_status() {
 
 patronictl() {
   # Any member's config will do; patronictl only needs the DCS and the REST API.
-  as_postgres "$PYTHON" /usr/bin/patronictl -c "$RUN/${MEMBERS[0]}/patroni.yml" "$@"
+  "${CLUSTER_AS_POSTGRES[@]}" "$PYTHON" /usr/bin/patronictl -c "$RUN/${MEMBERS[0]}/patroni.yml" "$@"
 }
 
 leader_is_not() { local l; l="$(leader_name)" || { echo "no leader"; return 1; }; [[ "$l" != "$1" ]] || { echo "leader is still $l"; return 1; }; echo "$l"; }
@@ -555,19 +621,21 @@ cmd_psql() {
 }
 
 usage() {
-  echo "usage: $0 up|down|status|switchover|failover|wait-healthy|psql [member] [psql args]" >&2
+  echo "usage: $0 up [--pg 13|15|17|18]|down|status|switchover|failover|wait-healthy|psql [member] [psql args]|patronictl [args]" >&2
   exit 2
 }
 
 verb="${1:-}"
 [[ $# -gt 0 ]] && shift
+[[ "$verb" == up ]] || set_major "$(recorded_major)"
 case "$verb" in
-  up) cmd_up ;;
+  up) cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   switchover) cmd_switchover ;;
   failover) cmd_failover ;;
   wait-healthy) cmd_wait_healthy ;;
   psql) cmd_psql "$@" ;;
+  patronictl) resolve_run_dir; patronictl "$@" ;;
   *) usage ;;
 esac

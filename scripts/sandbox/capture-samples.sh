@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-off: captures real Patroni REST responses from a live sandbox into
-# tests/PgBackup.Tests.Unit/Cluster/Samples/ (unit-test input for member ranking).
+# tests/PgBackup.Tests.Unit/Cluster/Samples/ (unit-test input for member ranking), or into the
+# directory given as $1 (e.g. Samples/patroni-4.0.7 from a `sandbox.sh up --pg 17`).
 # Starts the sandbox if needed (same PGBACKUP_SANDBOX_* variables as sandbox.sh), drives it
 # through each situation, and leaves it running and healthy again (leader may have moved).
 # Each file is the body of one `curl` call, pretty-printed with `python3 -m json.tool`.
@@ -51,8 +52,8 @@ wait_for() { # wait_for SECONDS DESCRIPTION PYTHON-CONDITION
   done
 }
 healthy() { local d=$((SECONDS + 120)); until "$SB" status >/dev/null 2>&1; do ((SECONDS < d)) || die "sandbox not healthy again"; sleep 1; done; }
-patronictl() { as_postgres "$PY" /usr/bin/patronictl -c "$RUN/${MEMBERS[0]}/patroni.yml" "$@"; }
-psql_on() { local p="${PORTS[$(idx "$1")]}"; shift; PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" psql -X -Atq -h 127.0.0.1 -p "$p" -U postgres -d postgres "$@"; }
+patronictl() { "$SB" patronictl "$@"; }
+psql_on() { local m="$1"; shift; "$SB" psql "$m" -Atq "$@"; }
 postmaster_of() { head -1 "$RUN/$1/data/postmaster.pid"; }
 
 healthy
@@ -100,7 +101,7 @@ patronictl pause --wait >/dev/null
 wait_for 30 "pause" "c.get('pause') is True"
 save_cluster paused.json
 L="$(leader)"; read -r R1 R2 <<<"$(replicas)"
-as_postgres /usr/lib/postgresql/15/bin/pg_ctl stop -D "$RUN/$R1/data" -m fast -w >/dev/null
+kill -INT "$(postmaster_of "$R1")"   # fast shutdown, as pg_ctl stop -m fast (no host binaries needed)
 wait_for 30 "$R1 stopped" "any(m['name']=='$R1' and m['state']=='stopped' for m in ms)"
 save_cluster replica-stopped.json
 patronictl resume --wait >/dev/null

@@ -15,6 +15,7 @@ public sealed class BackupRestoreFacts(SandboxFixture fixture, ITestOutputHelper
         BackupAndRestoreAsync(_bed.S3Policy(BackupTestbed.UniquePrefix("roundtrip")));
 
     [Fact]
+    [Trait(Smoke.Trait, Smoke.Yes)]
     public Task Backup_of_a_replica_to_a_directory_restores_verifies_and_starts_with_the_source_data() =>
         BackupAndRestoreAsync(_bed.LocalPolicy(_bed.NewDirectory("repo")));
 

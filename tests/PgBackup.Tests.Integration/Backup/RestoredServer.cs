@@ -11,7 +11,7 @@ namespace PgBackup.Tests.Integration.Backup;
 /// </summary>
 public sealed class RestoredServer : IAsyncDisposable
 {
-    private const string PgBin = "/usr/lib/postgresql/15/bin";
+    private static readonly string PgBin = SandboxEndpoints.Load().PgBin;
 
     private RestoredServer(string pgData, int port)
     {

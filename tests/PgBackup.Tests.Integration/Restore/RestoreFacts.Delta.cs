@@ -80,7 +80,7 @@ public sealed partial class RestoreFacts
     /// <summary>pg_verifybackup against the backup_manifest the restore put back: every file as PostgreSQL recorded it.</summary>
     private void VerifyBackup(string pgData)
     {
-        var psi = new ProcessStartInfo("/usr/lib/postgresql/15/bin/pg_verifybackup") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(Path.Combine(Fixture.Endpoints.PgBin, "pg_verifybackup")) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--no-parse-wal", pgData }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

@@ -6,6 +6,7 @@ namespace PgBackup.Tests.Integration.Restore;
 public sealed partial class RestoreFacts
 {
     [Fact]
+    [Trait(Smoke.Trait, Smoke.Yes)]
     public async Task A_time_between_two_commits_restores_the_earlier_only()
     {
         await using var restored = new RestoredDirectory();

@@ -8,6 +8,7 @@ namespace PgBackup.Tests.Integration.Retention;
 public sealed class DrillFacts(VerifiedRepository verified) : IClassFixture<VerifiedRepository>
 {
     [Fact]
+    [Trait(Smoke.Trait, Smoke.Yes)]
     public async Task Passes_on_the_sandbox_and_reports_a_recovery_time()
     {
         var result = await verified.Repo.RunAsync("drill", "--json");

@@ -164,7 +164,7 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         finally
         {
             if (File.Exists(Path.Combine(pgData, "postmaster.pid")))
-                using (var stop = Process.Start("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", pgData, "-m", "immediate", "-w", "stop"]))
+                using (var stop = Process.Start("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", Path.Combine(repo.Sandbox.Endpoints.PgBin, "pg_ctl"), "-D", pgData, "-m", "immediate", "-w", "stop"]))
                     await stop.WaitForExitAsync();
         }
     }

@@ -11,6 +11,7 @@ namespace PgBackup.Tests.Integration.Retention;
 public sealed class VerifyFacts(VerifiedRepository verified) : IClassFixture<VerifiedRepository>
 {
     [Fact]
+    [Trait(Smoke.Trait, Smoke.Yes)]
     public async Task An_intact_backup_and_its_wal_verify()
     {
         var result = await verified.Repo.RunAsync("verify");

@@ -13,7 +13,7 @@ namespace PgBackup.Tests.Integration.Sandbox;
 /// </summary>
 public sealed class RestoredDirectory : IAsyncDisposable
 {
-    private const string PgBin = "/usr/lib/postgresql/15/bin";
+    private static readonly string PgBin = SandboxEndpoints.Load().PgBin;
     private const string ServerUser = "postgres";
 
     public RestoredDirectory()

@@ -43,6 +43,9 @@ public sealed record SandboxEndpoints(IReadOnlyDictionary<string, string> Values
 
     /// <summary>Where the postgres-owned state (PGDATA of each member) lives; sandbox.sh records it in run-dir.</summary>
     public string RunDirectory => File.ReadAllText(Path.Combine(Directory, "run-dir")).Trim();
+    /// <summary>The sandbox major's PostgreSQL binaries on this host (15's own, or the links sandbox.sh makes into a chroot).</summary>
+    public string PgBin => this["SANDBOX_PG_BIN"];
+
     public string S3Url => this["SANDBOX_S3_URL"];
     public string S3AccessKey => this["SANDBOX_S3_ACCESS_KEY"];
     public string S3SecretKey => this["SANDBOX_S3_SECRET_KEY"];

@@ -53,6 +53,7 @@ public sealed class WalArchiverFacts(SandboxFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    [Trait(Smoke.Trait, Smoke.Yes)]
     public async Task Across_a_switchover_and_a_failover_the_archive_has_no_gap_and_continues_on_the_new_timeline()
     {
         await using var sandbox = new WalSandbox(fixture, "walfail");

@@ -24,20 +24,11 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         var b2 = await repo.BackupAsync();
         var oldTimeline = uint.Parse((await repo.LeaderAsync("SELECT timeline_id FROM pg_control_checkpoint()"))!, CultureInfo.InvariantCulture);
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after b2')");
-        await Task.Delay(1000);
-        var target = await repo.LeaderAsync("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-        await Task.Delay(1000);
+        var target = await TargetTimeAsync(repo);
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after the target')");
         await repo.SwitchWalAndWaitArchivedAsync();
 
-        try
-        {
-            sandbox.Sandbox("failover");
-        }
-        finally
-        {
-            sandbox.WaitHealthy();
-        }
+        FailOver();
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('on the new timeline')");
         await repo.SwitchWalAndWaitArchivedAsync();
         var b3 = await repo.BackupAsync();
@@ -75,7 +66,7 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         Assert.True(File.Exists(Path.Combine(repo.ClusterRoot, "wal", $"{newTimeline:X8}.history.zst")), "the new timeline's history file must stay");
 
         // The oldest promised point: just after b2, on the old timeline, replayed from the WAL expire kept.
-        Assert.Equal(["after b1", "after b2"], await RestoreAndReadMarkersAsync(repo, "--time", target!));
+        Assert.Equal(["after b1", "after b2"], await RestoreAndReadMarkersAsync(repo, "--time", target));
     }
 
     [Fact]
@@ -89,21 +80,12 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after f0')");
         var f1 = await repo.BackupAsync("--type", "full");
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after f1')");
-        await Task.Delay(1000);
-        var target = await repo.LeaderAsync("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-        await Task.Delay(1000);
+        var target = await TargetTimeAsync(repo);
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('after the target')");
         var i1 = await repo.BackupAsync("--type", "incr");
         await repo.SwitchWalAndWaitArchivedAsync();
 
-        try
-        {
-            sandbox.Sandbox("failover");
-        }
-        finally
-        {
-            sandbox.WaitHealthy();
-        }
+        FailOver();
         await repo.LeaderAsync("INSERT INTO retention_marker VALUES ('on the new timeline')");
         var i2 = await repo.BackupAsync("--type", "incr");
         var f2 = await repo.BackupAsync("--type", "full");
@@ -121,8 +103,29 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
         Assert.True(verify.ExitCode == 0, verify.ToString());
 
         // The oldest promised point, between f1 and i1 on the old timeline; and i2's end, on the new one.
-        Assert.Equal(["after f0", "after f1"], await RestoreAndReadMarkersAsync(repo, "--time", target!));
+        Assert.Equal(["after f0", "after f1"], await RestoreAndReadMarkersAsync(repo, "--time", target));
         Assert.Equal(["after f0", "after f1", "after the target", "on the new timeline"], await RestoreAndReadMarkersAsync(repo, "--backup", i2, "--immediate"));
+    }
+
+    /// <summary>A time one second after everything written so far and one second before anything written next.</summary>
+    private static async Task<string> TargetTimeAsync(ArchivedSandbox repo)
+    {
+        await Task.Delay(1000);
+        var target = await repo.LeaderAsync("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+        await Task.Delay(1000);
+        return target!;
+    }
+
+    private void FailOver()
+    {
+        try
+        {
+            sandbox.Sandbox("failover");
+        }
+        finally
+        {
+            sandbox.WaitHealthy();
+        }
     }
 
     private static string? Reference(ArchivedSandbox repo, string id)

@@ -6,7 +6,7 @@ using PgBackup.Wal;
 namespace PgBackup.Cli.Commands;
 
 /// <summary>
-/// `pgbackup wal-fetch NAME DEST`: restore_command. A segment the restore put into pg_wal is handed
+/// `pgbackup wal-fetch NAME DEST`: restore_command (after the restore's spool). A segment pg_wal holds is handed
 /// over from there (<see cref="RestoredSegment"/>); a file the archive does not hold exits 1 with one
 /// line, which PostgreSQL reads as "not archived" (it asks for such files routinely).
 /// </summary>
@@ -24,7 +24,7 @@ internal static class WalFetchCommand
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
             var file = parse.GetRequiredValue(name);
-            // What the restore put into pg_wal needs neither the policy nor the repository.
+            // A segment pg_wal holds needs neither the policy nor the repository.
             if (RestoredSegment.TryTake(file, parse.GetRequiredValue(destination)))
                 return 0;
             var policy = PolicyOption.Load(parse, policyOption);

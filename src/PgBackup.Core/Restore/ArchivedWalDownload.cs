@@ -7,13 +7,13 @@ using PgBackup.Repository.Catalog;
 namespace PgBackup.Restore;
 
 /// <summary>
-/// Puts the archived WAL a plan needs into pg_wal before the server starts, in parallel: recovery
-/// then replays at disk speed instead of waiting on one repository read per segment (restore_command
-/// hands these over from pg_wal, <see cref="Wal.RestoredSegment"/>), and does not depend on the
-/// restored server's OS user being able to read the repository's credentials.
+/// Puts the archived WAL a plan needs into the restore's <see cref="WalSpool"/> before the server
+/// starts, in parallel: recovery then replays at disk speed instead of waiting on one repository
+/// read per segment, and does not depend on the restored server's OS user being able to read the
+/// repository's credentials.
 /// History files of the timeline path go along, so recovery can follow the timeline switches.
 /// </summary>
-internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePlan plan, string pgWal)
+internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePlan plan, string spool)
 {
     private long _segments;
 
@@ -24,7 +24,7 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
         var backups = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
         foreach (var timeline in plan.TimelinePath.Ranges.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
         {
-            // The backup may carry its own timeline's history (restored into pg_wal with its WAL); the archive's
+            // The backup may carry its own timeline's history (spooled with its WAL); the archive's
             // copy is newer if any, and without an archiver a later backup may carry the target timeline's.
             var name = WalFileName.HistoryFileName(timeline);
             var carried = plan.Backup.Wal.Any(w => w.FileName == name);
@@ -44,7 +44,7 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
 
     private async Task FetchAsync(string fileName, Func<Stream, CancellationToken, Task<bool>> get, bool required, CancellationToken ct)
     {
-        var path = Path.Combine(pgWal, fileName);
+        var path = Path.Combine(spool, fileName);
         var temporary = path + ".pgbackup-tmp";
         bool found;
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))

@@ -15,8 +15,8 @@ public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyLis
 /// <summary>
 /// `pgbackup restore`, top-down: plan (backup, timeline path, WAL), refuse a non-empty target
 /// unless --delta, lay out directories and files, fill them from the packs in parallel, check
-/// every file's SHA-256, put the backup's WAL and the archived WAL up to the target into pg_wal,
-/// and write the recovery settings so the copy recovers to the target and runs standalone.
+/// every file's SHA-256, put the backup's WAL and the archived WAL up to the target into the WAL
+/// spool restore_command takes them from, and write the recovery settings so the copy recovers to the target and runs standalone.
 /// </summary>
 public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
@@ -41,14 +41,14 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
             await content.PrepareAsync(ct).ConfigureAwait(false);
             var pgManifest = Path.Combine(target.PgData, "backup_manifest");
             await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, pgManifest, ct).ConfigureAwait(false);
-            var pgWal = Path.Combine(target.PgData, "pg_wal");
-            var wal = new ArchivedWalDownload(repository, plan, pgWal);
+            var spool = WalSpool.Create(target.PgData);
+            var wal = new ArchivedWalDownload(repository, plan, spool);
             using (new CopyProgressReporter(progress, () => new CopyProgress(content.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
                        content.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
             {
                 await content.WriteAsync(pgManifest, ct).ConfigureAwait(false);
                 foreach (var segment in backup.Wal)
-                    await RestoreEncodedAsync(repository, backup, segment, Path.Combine(pgWal, segment.FileName), ct).ConfigureAwait(false);
+                    await RestoreEncodedAsync(repository, backup, segment, Path.Combine(spool, segment.FileName), ct).ConfigureAwait(false);
                 await wal.RunAsync(ct).ConfigureAwait(false);
             }
             TablespaceMap.Write(target, backup);
@@ -70,7 +70,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
     private static IEnumerable<string> RecoverySettings(RestoreOptions options, RestorePlan plan) =>
         options.Target.Settings(plan.Backup.LastRecordLsn)
             .Append($"recovery_target_timeline = '{plan.Timeline}'")
-            .Append($"restore_command = '{RecoveryConfiguration.Quote(options.RestoreCommand)}'");
+            .Concat(WalSpool.Settings(options.RestoreCommand));
 
     private static async Task RestoreEncodedAsync(BackupRepository repository, BackupManifest backup, EncodedObject obj, string path, CancellationToken ct)
     {

@@ -3,10 +3,11 @@ using PgBackup.Postgres;
 namespace PgBackup.Wal;
 
 /// <summary>
-/// A segment the restore already put into pg_wal, handed to restore_command without the repository.
-/// In archive recovery PostgreSQL asks restore_command first for every segment it replays, even one
-/// that pg_wal holds: fetching again what the restore downloaded and checked would cost a repository
-/// read per segment, and would need the repository's credentials. Only a file that is that segment
+/// A segment pg_wal already holds, handed to restore_command without the repository. In archive
+/// recovery PostgreSQL asks restore_command first for every segment it replays, even one that
+/// pg_wal holds: after a restart recovery re-reads segments the restore's spool already handed
+/// over (PostgreSQL keeps those in pg_wal under their own names). Fetching them again would cost a
+/// repository read each and need the repository's credentials. Only a file that is that segment
 /// — whole, and its first page at that segment's address — is taken: pg_wal also holds segments
 /// PostgreSQL recycled under future names, whose old content must never be passed on.
 /// </summary>

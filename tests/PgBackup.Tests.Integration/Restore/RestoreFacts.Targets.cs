@@ -109,7 +109,7 @@ public sealed partial class RestoreFacts
 
     /// <summary>
     /// restore_command really is `pgbackup wal-fetch` run as postgres: with every archived WAL file
-    /// the restore prefetched removed from pg_wal, recovery fetches them itself.
+    /// the restore prefetched removed from its spool, recovery fetches them itself.
     /// </summary>
     [Fact]
     public async Task Restore_command_fetches_archived_WAL_as_the_postgres_user()
@@ -119,14 +119,14 @@ public sealed partial class RestoreFacts
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("wal-fetch %f %p --policy", File.ReadAllText(Path.Combine(restored.PgData, "postgresql.auto.conf")));
         var removed = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(restored.PgData, "pg_wal")))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(restored.PgData, "pg_wal", "pgbackup-spool")))
         {
             var name = Path.GetFileName(file);
             if (history.BackupWalFiles.Contains(name)) continue;
             File.Delete(file);
             removed.Add(name);
         }
-        output.WriteLine("removed from pg_wal: " + string.Join(", ", removed));
+        output.WriteLine("removed from the spool: " + string.Join(", ", removed));
         Assert.Contains(removed, n => n.StartsWith($"{history.TimelineAfterFailover:X8}", StringComparison.Ordinal));
 
         await restored.StartAndWaitPromotedAsync(TimeSpan.FromSeconds(120));
@@ -135,8 +135,9 @@ public sealed partial class RestoreFacts
     }
 
     /// <summary>
-    /// When postgres cannot read the policy, restore_command fails plainly (never "not found", which
-    /// PostgreSQL treats as fatal) and recovery runs on the WAL the restore put into pg_wal.
+    /// When postgres cannot read the policy, recovery still takes the WAL the restore spooled (the
+    /// shell hands it over, no pgbackup runs), and restore_command fails plainly for the rest (never
+    /// "not found", which PostgreSQL treats as fatal). Once recovery ends the spool is gone.
     /// </summary>
     [Fact]
     public async Task With_an_unreadable_policy_recovery_uses_the_prefetched_WAL()
@@ -148,7 +149,8 @@ public sealed partial class RestoreFacts
             await RestoreAndStartAsync(restored, "--time", history.Between(7, 8));
             Assert.Equal(Upto(7), await MarkersAsync(restored));
             Assert.Contains("not readable by postgres", File.ReadAllText(Path.Combine(restored.PgData, "postgresql.auto.conf")));
-            Assert.DoesNotContain("restored log file", restored.RecoveryLog);
+            Assert.Contains("restored log file", restored.RecoveryLog);
+            Assert.False(Directory.Exists(Path.Combine(restored.PgData, "pg_wal", "pgbackup-spool")), "the spool outlived recovery");
         }
         finally
         {

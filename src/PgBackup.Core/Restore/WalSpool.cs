@@ -1,0 +1,37 @@
+namespace PgBackup.Restore;
+
+/// <summary>
+/// Where a restore puts the WAL it fetched — the backup's own and the archive's up to the target —
+/// and how the restored server takes it. In archive recovery PostgreSQL asks restore_command first
+/// for every file it replays, and a pgbackup process per segment costs a .NET start (about half a
+/// second, longer than replaying the segment). So restore_command first moves the file out of this
+/// spool with the shell, no process of ours, and runs the configured command only for what the
+/// spool does not hold. The spool is a directory only the restore writes: pg_wal itself also holds
+/// segments PostgreSQL recycled under future names, which a plain `test -f pg_wal/%f` would hand
+/// over with stale content. recovery_end_command removes what recovery did not need.
+/// </summary>
+internal static class WalSpool
+{
+    /// <summary>Relative to PGDATA, where PostgreSQL runs restore_command: the directory may be moved after the restore.</summary>
+    public const string RelativePath = "pg_wal/pgbackup-spool";
+
+    /// <summary>Creates the (empty) spool of a restore into <paramref name="pgData"/> and returns its path.</summary>
+    public static string Create(string pgData)
+    {
+        var path = Path.Combine(pgData, RelativePath);
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    /// <summary>The recovery settings that take WAL from the spool first and <paramref name="restoreCommand"/> for the rest.</summary>
+    public static IEnumerable<string> Settings(string restoreCommand)
+    {
+        // mv within pg_wal is a rename: %p appears whole or not at all. What recovery asks for again
+        // (it re-reads a segment after a restart) is no longer here, and the configured command gets it.
+        var rest = string.IsNullOrWhiteSpace(restoreCommand) ? "false" : restoreCommand;
+        var spooled = $"if [ -f {RelativePath}/%f ]; then mv -f {RelativePath}/%f \"%p\"; else {rest}; fi";
+        yield return $"restore_command = '{RecoveryConfiguration.Quote(spooled)}'";
+        yield return $"recovery_end_command = 'rm -rf {RelativePath}'";
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using PgBackup.Restore;
+using PgBackup.Tests.Unit.Repository;
+
+namespace PgBackup.Tests.Unit.Restore;
+
+/// <summary>
+/// The recovery settings of the WAL spool, run as PostgreSQL runs them: the setting's value unquoted,
+/// %f and %p replaced, through /bin/sh in the data directory.
+/// </summary>
+public sealed class WalSpoolFacts : IDisposable
+{
+    private const string Segment = "000000020000000000000005";
+    private readonly TempDirectory _pgData = new();
+
+    public WalSpoolFacts() => Directory.CreateDirectory(Path.Combine(_pgData.Path, "pg_wal"));
+
+    public void Dispose() => _pgData.Dispose();
+
+    private string Spool => Path.Combine(_pgData.Path, WalSpool.RelativePath);
+
+    private static string RecoveryXlog => Path.Combine("pg_wal", "RECOVERYXLOG");
+
+    [Fact]
+    public void A_spooled_segment_is_moved_to_where_postgresql_asked_without_the_configured_command()
+    {
+        var spool = WalSpool.Create(_pgData.Path);
+        File.WriteAllText(Path.Combine(spool, Segment), "segment");
+
+        var (exit, _) = Run(Setting(WalSpool.Settings("touch ran-configured-command; exit 3"), "restore_command"), Segment);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("segment", File.ReadAllText(Path.Combine(_pgData.Path, RecoveryXlog)));
+        Assert.False(File.Exists(Path.Combine(spool, Segment)));
+        Assert.False(File.Exists(Path.Combine(_pgData.Path, "ran-configured-command")));
+    }
+
+    [Fact]
+    public void What_the_spool_does_not_hold_goes_to_the_configured_command_and_its_exit_status_counts()
+    {
+        WalSpool.Create(_pgData.Path);
+
+        var (exit, _) = Run(Setting(WalSpool.Settings("printf \"it's %f\" > %p; exit 0"), "restore_command"), Segment);
+        Assert.Equal(0, exit);
+        Assert.Equal("it's " + Segment, File.ReadAllText(Path.Combine(_pgData.Path, RecoveryXlog)));
+
+        (exit, var stderr) = Run(Setting(WalSpool.Settings("echo 'not readable' >&2; exit 1"), "restore_command"), "00000003.history");
+        Assert.Equal(1, exit);
+        Assert.Contains("not readable", stderr);
+    }
+
+    [Fact]
+    public void An_empty_configured_command_means_the_spool_only()
+    {
+        WalSpool.Create(_pgData.Path);
+
+        var (exit, stderr) = Run(Setting(WalSpool.Settings(""), "restore_command"), Segment);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
+    public void Recovery_end_removes_what_recovery_did_not_take_and_a_new_restore_starts_empty()
+    {
+        var spool = WalSpool.Create(_pgData.Path);
+        File.WriteAllText(Path.Combine(spool, Segment), "left over");
+        Assert.Empty(Directory.EnumerateFiles(WalSpool.Create(_pgData.Path)));
+        File.WriteAllText(Path.Combine(spool, Segment), "left over");
+
+        var (exit, _) = Run(Setting(WalSpool.Settings("false"), "recovery_end_command"), Segment);
+
+        Assert.Equal(0, exit);
+        Assert.False(Directory.Exists(spool));
+        Assert.True(Directory.Exists(Path.Combine(_pgData.Path, "pg_wal")));
+    }
+
+    /// <summary>The value of <paramref name="name"/> as PostgreSQL reads it from postgresql.auto.conf.</summary>
+    private static string Setting(IEnumerable<string> settings, string name)
+    {
+        var line = settings.Single(s => s.StartsWith(name + " = '", StringComparison.Ordinal));
+        Assert.EndsWith("'", line);
+        var quoted = line[(name.Length + 4)..^1];
+        Assert.DoesNotMatch("(?<!')'(?!')", quoted.Replace("''", "", StringComparison.Ordinal));
+        return quoted.Replace("''", "'", StringComparison.Ordinal);
+    }
+
+    private (int Exit, string Stderr) Run(string command, string fileName)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { WorkingDirectory = _pgData.Path, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command.Replace("%f", fileName, StringComparison.Ordinal).Replace("%p", RecoveryXlog, StringComparison.Ordinal));
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stderr);
+    }
+}

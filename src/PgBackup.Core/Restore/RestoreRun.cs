@@ -48,7 +48,12 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
             {
                 await content.WriteAsync(pgManifest, ct).ConfigureAwait(false);
                 foreach (var segment in backup.Wal)
-                    await RestoreEncodedAsync(repository, backup, segment, Path.Combine(spool, segment.FileName), ct).ConfigureAwait(false);
+                {
+                    // In pg_wal as pg_basebackup leaves it (pg_verifybackup reads it there), and spooled for recovery.
+                    var path = Path.Combine(target.PgData, "pg_wal", segment.FileName);
+                    await RestoreEncodedAsync(repository, backup, segment, path, ct).ConfigureAwait(false);
+                    HardLink.CreateOrCopy(path, Path.Combine(spool, segment.FileName));
+                }
                 await wal.RunAsync(ct).ConfigureAwait(false);
             }
             TablespaceMap.Write(target, backup);

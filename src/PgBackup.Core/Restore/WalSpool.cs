@@ -4,11 +4,13 @@ namespace PgBackup.Restore;
 /// Where a restore puts the WAL it fetched — the backup's own and the archive's up to the target —
 /// and how the restored server takes it. In archive recovery PostgreSQL asks restore_command first
 /// for every file it replays, and a pgbackup process per segment costs a .NET start (about half a
-/// second, longer than replaying the segment). So restore_command first moves the file out of this
+/// second, longer than replaying the segment). So restore_command first links the file out of this
 /// spool with the shell, no process of ours, and runs the configured command only for what the
 /// spool does not hold. The spool is a directory only the restore writes: pg_wal itself also holds
 /// segments PostgreSQL recycled under future names, which a plain `test -f pg_wal/%f` would hand
-/// over with stale content. recovery_end_command removes what recovery did not need.
+/// over with stale content. A link, not a move: PostgreSQL asks for the same file more than once
+/// (it probes a history file, then reads it; it re-reads segments after a restart) and discards
+/// some of what it was given, so the spool keeps everything until recovery_end_command removes it.
 /// </summary>
 internal static class WalSpool
 {
@@ -27,10 +29,9 @@ internal static class WalSpool
     /// <summary>The recovery settings that take WAL from the spool first and <paramref name="restoreCommand"/> for the rest.</summary>
     public static IEnumerable<string> Settings(string restoreCommand)
     {
-        // mv within pg_wal is a rename: %p appears whole or not at all. What recovery asks for again
-        // (it re-reads a segment after a restart) is no longer here, and the configured command gets it.
+        // A link appears whole or not at all; a copy only where pg_wal's file system has no hard links.
         var rest = string.IsNullOrWhiteSpace(restoreCommand) ? "false" : restoreCommand;
-        var spooled = $"if [ -f {RelativePath}/%f ]; then mv -f {RelativePath}/%f \"%p\"; else {rest}; fi";
+        var spooled = $"if [ -f {RelativePath}/%f ]; then ln -f {RelativePath}/%f \"%p\" 2>/dev/null || cp {RelativePath}/%f \"%p\"; else {rest}; fi";
         yield return $"restore_command = '{RecoveryConfiguration.Quote(spooled)}'";
         yield return $"recovery_end_command = 'rm -rf {RelativePath}'";
     }

@@ -22,16 +22,20 @@ public sealed class WalSpoolFacts : IDisposable
     private static string RecoveryXlog => Path.Combine("pg_wal", "RECOVERYXLOG");
 
     [Fact]
-    public void A_spooled_segment_is_moved_to_where_postgresql_asked_without_the_configured_command()
+    public void A_spooled_file_is_handed_over_each_time_it_is_asked_for_without_the_configured_command()
     {
         var spool = WalSpool.Create(_pgData.Path);
         File.WriteAllText(Path.Combine(spool, Segment), "segment");
+        var restoreCommand = Setting(WalSpool.Settings("touch ran-configured-command; exit 3"), "restore_command");
 
-        var (exit, _) = Run(Setting(WalSpool.Settings("touch ran-configured-command; exit 3"), "restore_command"), Segment);
-
-        Assert.Equal(0, exit);
-        Assert.Equal("segment", File.ReadAllText(Path.Combine(_pgData.Path, RecoveryXlog)));
-        Assert.False(File.Exists(Path.Combine(spool, Segment)));
+        foreach (var _ in new[] { "probe", "read" })
+        {
+            var (exit, stderr) = Run(restoreCommand, Segment);
+            Assert.True(exit == 0, stderr);
+            Assert.Equal("segment", File.ReadAllText(Path.Combine(_pgData.Path, RecoveryXlog)));
+            File.Delete(Path.Combine(_pgData.Path, RecoveryXlog)); // as PostgreSQL does with a probed history file
+        }
+        Assert.Equal("segment", File.ReadAllText(Path.Combine(spool, Segment)));
         Assert.False(File.Exists(Path.Combine(_pgData.Path, "ran-configured-command")));
     }
 

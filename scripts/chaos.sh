@@ -445,16 +445,43 @@ settle_and_restore() {
   fi
 }
 
+# wait_archived POLICY LSN SECONDS: waits until the archiver's slot says WAL up to LSN is durable in
+# the repository (partials included); prints how long that took, or what check said last.
+wait_archived() {
+  local p=$1 lsn=$2 limit=$3 start=$SECONDS
+  while ((SECONDS - start <= limit)); do
+    timeout -k 5 60 "$PGB" check --policy "$p" --json >"$WORK/wait.out" 2>/dev/null
+    if python3 - "$WORK/wait.out" "$lsn" <<'PY'
+import json, sys
+def lsn(t): hi, lo = t.split("/"); return int(hi, 16) << 32 | int(lo, 16)
+try: c = json.load(open(sys.argv[1]))
+except Exception: sys.exit(1)
+flushed = [s["flushLsn"] for s in c.get("slots") or [] if s.get("active") and s.get("flushLsn")]
+sys.exit(0 if any(lsn(f) >= lsn(sys.argv[2]) for f in flushed) else 1)
+PY
+    then echo "$((SECONDS - start)) s"; return 0; fi
+    sleep 1
+  done
+  echo "last check: $(head -c 400 "$WORK/wait.out")"
+  return 1
+}
+
 # check_archive_replays PHASE POLICY WHAT: the newest backup restores both ways, its default target
 # reaching a marker row written now (after the phase's faults), from the WAL archived across them.
 check_archive_replays() {
-  local phase=$1 p=$2 what=$3 id fails
+  local phase=$1 p=$2 what=$3 id fails lsn waited
   mark
-  sleep 4
+  # The row must be in the archive before a restore can reach it: after an outage the archiver's
+  # retry pause (up to 30 s) delays it. Not reaching the archive within 45 s is a violation itself.
+  lsn="$(leader_sql "SELECT pg_current_wal_lsn()")"
+  if ! waited="$(wait_archived "$p" "$lsn" 45)"; then
+    record check "$phase" "restore after $what" "$C_VIOL" "the archive did not reach $lsn (row $MARK) within 45 s: $waited"
+    return
+  fi
   id="$(list_ids "$p" | tr ' ' '\n' | tail -1)"
   fails="$(restore_check "$p" "$id" 0 "$MARK")"; RESTORES=$((RESTORES + 2))
   what="restore $id $what, both ways (--immediate: all accounts; default target: also row $MARK, written after them)"
-  if [[ -z "$fails" ]]; then record check "$phase" "$what" "$C_CHECK_OK" "both restores start and hold the rows"
+  if [[ -z "$fails" ]]; then record check "$phase" "$what" "$C_CHECK_OK" "the row was archived after $waited; both restores start and hold the rows"
   else record check "$phase" "$what" "$C_VIOL" "$(tr '\n' ' ' <<<"$fails")"; fi
 }
 

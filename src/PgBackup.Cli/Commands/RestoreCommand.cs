@@ -35,9 +35,10 @@ internal static class RestoreCommand
             RestorePlanOutput.Write(plan);
             if (parse.GetValue(o.DryRun)) return 0;
 
-            var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, parse.GetValue(o.PgData)!, tablespaces, parse.GetValue(o.Port),
-                parse.GetValue(o.Delta), parse.GetValue(o.RestoreCommand) ?? WalFetchInvocation.RestoreCommand(policy.SourceFile, ServerUser(parse, o)));
             var start = parse.GetValue(o.Start);
+            var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, parse.GetValue(o.PgData)!, tablespaces, parse.GetValue(o.Port),
+                parse.GetValue(o.Delta), parse.GetValue(o.RestoreCommand) ?? WalFetchInvocation.RestoreCommand(policy.SourceFile, ServerUser(parse, o)),
+                WalDuringRecovery: start, ServerUser: ServerUser(parse, o));
             // Check for binaries before writing anything: a missing PostgreSQL must not cost a whole restore.
             var pgBin = start ? RecoveredServer.FindBinaries(parse.GetValue(o.PgBin), plan.Backup.ServerVersionNum / 10000) : null;
             var result = await TransferProgress.RunAsync("restore", log, progress => new RestoreRun(policy, log, progress).RunAsync(options, token, plan));

@@ -28,6 +28,6 @@ internal static class RestorePlanOutput
     public static void WriteSummary(RestoreResult r)
     {
         Console.Out.WriteLine($"restored backup {r.Plan.Backup.Id} into {r.PgData} in {r.Duration.TotalSeconds:0.0}s: " +
-            $"{ByteSize.Format(r.BytesWritten)} written, {r.FilesKept} file(s) kept as they were, {r.WalSegments} archived WAL segment(s) spooled for recovery");
+            $"{ByteSize.Format(r.BytesWritten)} written, {r.FilesKept} file(s) kept as they were, {r.WalSegments} archived WAL segment(s) {(r.Arrival == WalArrival.None ? "spooled for recovery" : "arriving while the server recovers")}");
     }
 }

@@ -1,4 +1,5 @@
 using PgBackup.Errors;
+using PgBackup.IO;
 using PgBackup.Postgres;
 using PgBackup.Repository;
 using PgBackup.Wal;
@@ -7,19 +8,23 @@ using PgBackup.Repository.Catalog;
 namespace PgBackup.Restore;
 
 /// <summary>
-/// Puts the archived WAL a plan needs into the restore's <see cref="WalSpool"/> before the server
-/// starts, in parallel: recovery then replays at disk speed instead of waiting on one repository
+/// Puts the archived WAL a plan needs into the restore's <see cref="WalSpool"/>, in parallel, before
+/// the server starts or (restore --start) while it recovers, <see cref="WalArrival"/>: recovery then replays at disk speed instead of waiting on one repository
 /// read per segment, and does not depend on the restored server's OS user being able to read the
 /// repository's credentials.
 /// History files of the timeline path go along, so recovery can follow the timeline switches.
 /// </summary>
-internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePlan plan, string spool)
+internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePlan plan, string spool, FileOwner? owner)
 {
     private long _segments;
 
     public long SegmentsWritten => Interlocked.Read(ref _segments);
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>The archived segments recovery replays, in replay order.</summary>
+    public IReadOnlyList<WalSegmentName> Segments { get; } = plan.WalUntil is { } until ? plan.TimelinePath.SegmentsUntil(until).ToList() : [];
+
+    /// <summary>The history files of the timeline path and the newest partial: small, and what recovery reads first.</summary>
+    public async Task FetchHistoriesAsync(CancellationToken ct)
     {
         var backups = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
         foreach (var timeline in plan.TimelinePath.Ranges.Select(r => r.Timeline).Append(plan.Timeline).Where(t => t > 1).Distinct())
@@ -32,15 +37,15 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
         }
         if (plan.NewestPartial is { } partial)
             await FetchAsync(partial.FileName, (s, t) => repository.Wal.TryGetPartialAsync(partial.Timeline, partial.FileName, s, t), required: false, ct).ConfigureAwait(false);
-        if (plan.WalUntil is not { } until) return;
+    }
 
-        var segments = plan.TimelinePath.SegmentsUntil(until).ToList();
-        await Parallel.ForEachAsync(segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct }, async (segment, token) =>
+    /// <summary>Every segment of <see cref="Segments"/>, several at once (each checked as it is decoded), roughly in replay order.</summary>
+    public Task FetchSegmentsAsync(CancellationToken ct) =>
+        Parallel.ForEachAsync(Segments, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = ct }, async (segment, token) =>
         {
             await FetchAsync(segment.FileName, (s, t) => repository.Wal.TryGetSegmentAsync(segment.Timeline, segment.FileName, s, t), required: true, token).ConfigureAwait(false);
             Interlocked.Increment(ref _segments);
-        }).ConfigureAwait(false);
-    }
+        });
 
     private async Task FetchAsync(string fileName, Func<Stream, CancellationToken, Task<bool>> get, bool required, CancellationToken ct)
     {
@@ -54,6 +59,8 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
         }
         if (found)
         {
+            // Written while the server may already run (WalArrival): it must own what it takes.
+            owner?.Apply(temporary);
             // Replaces the backup's own zero-padded copy of its last segment with the complete one.
             File.Move(temporary, path, overwrite: true);
             return;

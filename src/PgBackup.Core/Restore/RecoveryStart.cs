@@ -6,8 +6,9 @@ namespace PgBackup.Restore;
 public sealed record RecoveryStartResult(RecoveryOutcome Outcome, TimeSpan Elapsed, string LogPath, bool Running);
 
 /// <summary>
-/// `restore --start`, top-down: start PostgreSQL on the restored copy, wait until recovery ends,
-/// let the caller show where it ended, then judge it — a recovery that failed is an error that
+/// `restore --start`, top-down: start PostgreSQL on the restored copy (archived WAL may still be
+/// arriving, <see cref="WalArrival"/>), wait until recovery ends, stop what still arrives, let the
+/// caller show where it ended, then judge it — a recovery that failed is an error that
 /// says what to do — and stop the server if asked.
 /// </summary>
 public static class RecoveryStart
@@ -21,10 +22,15 @@ public static class RecoveryStart
         var server = new RecoveredServer(pgBin, restored.PgData, options.Port, osUser);
         var started = DateTimeOffset.UtcNow;
         var outcome = await server.StartAsync(restored.Directories, RecoveryTimeout, ct).ConfigureAwait(false);
+        // Recovery is over either way: WAL still arriving is not wanted now, and a download that failed
+        // matters only if recovery failed (it may be why).
+        var walFailure = restored.Arrival.Completion.IsFaulted ? restored.Arrival.Completion.Exception!.GetBaseException() : null;
+        await restored.Arrival.StopAsync().ConfigureAwait(false);
         var result = new RecoveryStartResult(outcome, DateTimeOffset.UtcNow - started, server.LogPath, outcome.End != RecoveryEnd.ShutDown);
         ended(result);
         if (outcome.End == RecoveryEnd.Failed)
-            throw new OperationFailedException($"recovery did not reach {options.Target.Describe()}: {outcome.Failure}{FailureHint(outcome, restored)}");
+            throw new OperationFailedException($"recovery did not reach {options.Target.Describe()}: {outcome.Failure}"
+                + (walFailure is null ? "" : $" (the restore's download of archived WAL failed: {walFailure.Message})") + FailureHint(outcome, restored));
         if (stopAfter && result.Running)
         {
             server.Stop();

@@ -28,12 +28,15 @@ internal static class RestoreCompletion
         file.Flush(flushToDisk: true);
     }
 
-    public static async Task CompleteAsync(RestoreTarget target, CancellationToken ct)
+    /// <param name="flushedAsWritten">A directory whose files were flushed as they were written (and may still be written): only the directory is flushed here.</param>
+    public static async Task CompleteAsync(RestoreTarget target, string flushedAsWritten, CancellationToken ct)
     {
         // Files at the end rather than as each is closed: a flush inline would stall the single untar
         // thread on every file, while the kernel has written most pages back by now and the flushes run in parallel.
         var directories = target.Roots.SelectMany(root => Directories(new DirectoryInfo(root)).Prepend(root)).ToList();
-        var files = directories.SelectMany(d => new DirectoryInfo(d).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.FullName));
+        var skipped = Path.GetFullPath(flushedAsWritten);
+        var files = directories.Where(d => Path.GetFullPath(d) != skipped)
+            .SelectMany(d => new DirectoryInfo(d).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.FullName));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = ct };
         await Parallel.ForEachAsync(files, parallel, (file, _) => { FlushFile(file); return ValueTask.CompletedTask; }).ConfigureAwait(false);
         await Parallel.ForEachAsync(directories, parallel, (dir, _) => { DirectorySync.Flush(dir); return ValueTask.CompletedTask; }).ConfigureAwait(false);

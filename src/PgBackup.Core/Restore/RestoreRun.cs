@@ -10,7 +10,8 @@ namespace PgBackup.Restore;
 
 /// <summary>What a restore wrote.</summary>
 /// <param name="Directories">PGDATA and every tablespace directory written.</param>
-public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyList<string> Directories, long BytesWritten, int FilesKept, long WalSegments, TimeSpan Duration);
+/// <param name="WalSegments">Archived segments spooled, or to be spooled while the server recovers (<paramref name="Arrival"/>).</param>
+public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyList<string> Directories, long BytesWritten, int FilesKept, long WalSegments, TimeSpan Duration, WalArrival Arrival);
 
 /// <summary>
 /// `pgbackup restore`, top-down: plan (backup, timeline path, WAL), refuse a non-empty target
@@ -42,7 +43,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
             var pgManifest = Path.Combine(target.PgData, "backup_manifest");
             await RestoreEncodedAsync(repository, backup, backup.PostgresManifest, pgManifest, ct).ConfigureAwait(false);
             var spool = WalSpool.Create(target.PgData);
-            var wal = new ArchivedWalDownload(repository, plan, spool);
+            var wal = new ArchivedWalDownload(repository, plan, spool, options.ServerUser is { } user ? FileOwner.Of(user) : null);
             using (new CopyProgressReporter(progress, () => new CopyProgress(content.BytesWritten < backup.DatabaseSize ? "restoring" : "fetching WAL",
                        content.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
             {
@@ -54,14 +55,19 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
                     await RestoreEncodedAsync(repository, backup, segment, path, ct).ConfigureAwait(false);
                     HardLink.CreateOrCopy(path, Path.Combine(spool, segment.FileName));
                 }
-                await wal.RunAsync(ct).ConfigureAwait(false);
+                await wal.FetchHistoriesAsync(ct).ConfigureAwait(false);
+                if (!options.WalDuringRecovery)
+                    await wal.FetchSegmentsAsync(ct).ConfigureAwait(false);
             }
             TablespaceMap.Write(target, backup);
             content.ApplyMetadata();
             RecoveryConfiguration.Apply(target.PgData, backup, options.Port, RecoverySettings(options, plan));
             RestoreCompletion.WriteDurably(Path.Combine(target.PgData, "recovery.signal"), "");
-            await RestoreCompletion.CompleteAsync(target, ct).ConfigureAwait(false);
-            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), content.BytesWritten, content.FilesKept, wal.SegmentsWritten, DateTimeOffset.UtcNow - started);
+            // The spool's files were flushed as they were written.
+            await RestoreCompletion.CompleteAsync(target, spool, ct).ConfigureAwait(false);
+            var arrival = options.WalDuringRecovery ? WalArrival.Start(wal, spool, ct) : WalArrival.None;
+            return new RestoreResult(plan, target.PgData, target.Roots.ToList(), content.BytesWritten, content.FilesKept,
+                options.WalDuringRecovery ? wal.Segments.Count : wal.SegmentsWritten, DateTimeOffset.UtcNow - started, arrival);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -26,13 +26,45 @@ internal static class WalSpool
         return path;
     }
 
+    /// <summary>Holds the id of the restore process still writing segments into the spool (<see cref="WalArrival"/>).</summary>
+    private const string ArrivingMark = ".arriving";
+
+    /// <summary>The names of the segments still to arrive, one a line.</summary>
+    private const string ExpectedList = ".expected";
+
     /// <summary>The recovery settings that take WAL from the spool first and <paramref name="restoreCommand"/> for the rest.</summary>
     public static IEnumerable<string> Settings(string restoreCommand)
     {
+        var s = RelativePath;
+        // While a restore still writes segments, one it will write is waited for — as long as that
+        // process lives (a killed restore leaves its mark: the configured command takes over then).
+        var waitForArrival = $"if [ -f {s}/{ArrivingMark} ] && grep -qxF %f {s}/{ExpectedList} 2>/dev/null; then "
+            + $"while [ ! -f {s}/%f ] && [ -f {s}/{ArrivingMark} ] && [ -d /proc/$(cat {s}/{ArrivingMark} 2>/dev/null || echo gone) ]; do sleep 0.05; done; fi; ";
         // A link appears whole or not at all; a copy only where pg_wal's file system has no hard links.
         var rest = string.IsNullOrWhiteSpace(restoreCommand) ? "false" : restoreCommand;
-        var spooled = $"if [ -f {RelativePath}/%f ]; then ln -f {RelativePath}/%f \"%p\" 2>/dev/null || cp {RelativePath}/%f \"%p\"; else {rest}; fi";
-        yield return $"restore_command = '{RecoveryConfiguration.Quote(spooled)}'";
-        yield return $"recovery_end_command = 'rm -rf {RelativePath}'";
+        var spooled = $"if [ -f {s}/%f ]; then ln -f {s}/%f \"%p\" 2>/dev/null || cp {s}/%f \"%p\"; else {rest}; fi";
+        yield return $"restore_command = '{RecoveryConfiguration.Quote(waitForArrival + spooled)}'";
+        yield return $"recovery_end_command = 'rm -rf {s}'";
+    }
+
+    /// <summary>Marks <paramref name="names"/> as arriving from this process: restore_command waits for them.</summary>
+    public static void BeginArrival(string spool, IEnumerable<string> names)
+    {
+        RestoreCompletion.WriteDurably(Path.Combine(spool, ExpectedList), string.Concat(names.Select(n => n + "\n")));
+        RestoreCompletion.WriteDurably(Path.Combine(spool, ArrivingMark), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Nothing more arrives: the names written are made durable and restore_command stops waiting.</summary>
+    public static void EndArrival(string spool)
+    {
+        try
+        {
+            IO.DirectorySync.Flush(spool);
+            File.Delete(Path.Combine(spool, ArrivingMark));
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or IOException)
+        {
+            // recovery_end_command removed the spool: recovery is over, nothing waits.
+        }
     }
 }

@@ -79,6 +79,41 @@ public sealed class WalSpoolFacts : IDisposable
         Assert.True(Directory.Exists(Path.Combine(_pgData.Path, "pg_wal")));
     }
 
+    [Fact]
+    public async Task A_segment_still_arriving_is_waited_for_and_handed_over_once_written()
+    {
+        var spool = WalSpool.Create(_pgData.Path);
+        WalSpool.BeginArrival(spool, [Segment]);
+        var restoreCommand = Setting(WalSpool.Settings("exit 3"), "restore_command");
+
+        var asked = Task.Run(() => Run(restoreCommand, Segment));
+        await Task.Delay(500);
+        Assert.False(asked.IsCompleted, "restore_command did not wait for the arriving segment");
+        File.WriteAllText(Path.Combine(spool, Segment + ".tmp"), "arrived");
+        File.Move(Path.Combine(spool, Segment + ".tmp"), Path.Combine(spool, Segment));
+        var (exit, stderr) = await asked.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("arrived", File.ReadAllText(Path.Combine(_pgData.Path, RecoveryXlog)));
+    }
+
+    [Fact]
+    public void Nothing_is_waited_for_that_will_not_arrive_once_arrival_ends_or_its_process_is_gone()
+    {
+        var spool = WalSpool.Create(_pgData.Path);
+        WalSpool.BeginArrival(spool, [Segment]);
+        var restoreCommand = Setting(WalSpool.Settings("exit 3"), "restore_command");
+
+        Assert.Equal(3, Run(restoreCommand, "000000020000000000000006").Exit); // not expected: asked of the configured command at once
+
+        File.WriteAllText(Path.Combine(spool, ".arriving"), "999999999"); // the restore was killed
+        Assert.Equal(3, Run(restoreCommand, Segment).Exit);
+
+        WalSpool.BeginArrival(spool, [Segment]);
+        WalSpool.EndArrival(spool);
+        Assert.Equal(3, Run(restoreCommand, Segment).Exit);
+    }
+
     /// <summary>The value of <paramref name="name"/> as PostgreSQL reads it from postgresql.auto.conf.</summary>
     private static string Setting(IEnumerable<string> settings, string name)
     {

@@ -1,0 +1,47 @@
+namespace PgBackup.Restore;
+
+/// <summary>
+/// The archived WAL still arriving in the spool while the restored server recovers (restore
+/// --start): recovery starts once the data is in place instead of after the last segment, and
+/// replays while the rest downloads; restore_command waits for a segment not yet written
+/// (<see cref="WalSpool"/>). A restore without --start writes all of it before it says it is done.
+/// </summary>
+public sealed class WalArrival
+{
+    public static readonly WalArrival None = new(Task.CompletedTask, null);
+
+    private readonly CancellationTokenSource? _stop;
+
+    private WalArrival(Task completion, CancellationTokenSource? stop)
+    {
+        Completion = completion;
+        _stop = stop;
+    }
+
+    /// <summary>Ends when every segment is written; faults with the download's error.</summary>
+    public Task Completion { get; }
+
+    internal static WalArrival Start(ArchivedWalDownload wal, string spool, CancellationToken ct)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        WalSpool.BeginArrival(spool, wal.Segments.Select(s => s.FileName));
+        var completion = Task.Run(async () =>
+        {
+            try { await wal.FetchSegmentsAsync(stop.Token).ConfigureAwait(false); }
+            finally { WalSpool.EndArrival(spool); }
+        }, CancellationToken.None);
+        return new WalArrival(completion, stop);
+    }
+
+    /// <summary>
+    /// Recovery reached its target: what is still downloading is not wanted, and recovery_end_command
+    /// has removed the spool it was going to. A download error can no longer matter either (a segment
+    /// recovery needed and did not get would have failed the recovery), so none is raised.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        _stop?.Cancel();
+        try { await Completion.ConfigureAwait(false); }
+        catch (Exception) { }
+    }
+}

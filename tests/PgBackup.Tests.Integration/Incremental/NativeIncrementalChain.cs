@@ -48,7 +48,8 @@ public sealed class NativeIncrementalChain : IAsyncLifetime
         Native.ShareWithGroup("postgres");
         BlockLevel = PolicyFile.ForSandbox(Sandbox.Endpoints, compression: "client");
         File.AppendAllText(BlockLevel.Path, "  native_incremental: off\n"); // backup: is the policy's last section
-        await Sql.ExecuteAsync($"DROP TABLE IF EXISTS {Table}; CREATE TABLE {Table} AS SELECT i AS id, md5(i::text) || md5((i * 7)::text) AS a FROM generate_series(1, {Rows}) i; ALTER TABLE {Table} ADD PRIMARY KEY (id)");
+        // No autovacuum: a vacuum of its own between two backups would rewrite pages no update touched.
+        await Sql.ExecuteAsync($"DROP TABLE IF EXISTS {Table}; CREATE TABLE {Table} WITH (autovacuum_enabled = off) AS SELECT i AS id, md5(i::text) || md5((i * 7)::text) AS a FROM generate_series(1, {Rows}) i; ALTER TABLE {Table} ADD PRIMARY KEY (id)");
         await Sql.ExecuteAsync($"VACUUM (FREEZE, ANALYZE) {Table}");
         await StepAsync("full", "full", change: null);
         await StepAsync("incr1", "incr", change: (1, Rows / 100));
@@ -69,10 +70,13 @@ public sealed class NativeIncrementalChain : IAsyncLifetime
     private async Task StepAsync(string step, string type, (int From, int To)? change)
     {
         if (change is { } rows)
-            await Sql.ExecuteAsync($"UPDATE {Table} SET a = md5(a) WHERE id BETWEEN {rows.From} AND {rows.To}");
-        // A checkpoint after the change: a standby's backup starts at its last restartpoint, which must lie after the reference's end.
-        await Sql.ExecuteAsync("CHECKPOINT");
+            // As long as before: a shorter row would fit the few free bytes of other pages and spread the change over thousands.
+            await Sql.ExecuteAsync($"UPDATE {Table} SET a = md5(a) || md5(id::text) WHERE id BETWEEN {rows.From} AND {rows.To}");
+        // The checksum first: the hint bits reading the table sets are written before the checkpoint, not counted as change.
         Checksums[step] = (await Sql.ScalarAsync(ChecksumSql))!;
+        // A fresh WAL segment, so the backup's own WAL is the little written since and stored sizes show the data;
+        // and a checkpoint: a standby's backup starts at its last restartpoint, which must lie after the reference's end.
+        await Sql.ExecuteAsync("SELECT pg_switch_wal(); CHECKPOINT");
         await Sql.WaitForReplicasAsync();
         (Backups[step], Logs[step]) = await BackupAsync(Native, type);
         (BlockLevelBackups[step], _) = await BackupAsync(BlockLevel, type);

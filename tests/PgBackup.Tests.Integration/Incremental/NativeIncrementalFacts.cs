@@ -59,13 +59,22 @@ public sealed class NativeIncrementalFacts(NativeIncrementalChain chain, ITestOu
     {
         foreach (var step in new[] { "incr1", "incr2" })
         {
-            long native = chain.Backups[step].StoredSize, blockLevel = chain.BlockLevelBackups[step].StoredSize, full = chain.Backups["full"].StoredSize;
-            output.WriteLine($"{step}: native policy {native} bytes ({chain.Backups[step].Format}), block-level {blockLevel} bytes, full {full} bytes");
+            // The data each stored itself (its own packs), and all it stored (with its WAL and PostgreSQL's manifest).
+            long native = OwnPacks(chain.Backups[step]), blockLevel = OwnPacks(chain.BlockLevelBackups[step]), full = OwnPacks(chain.Backups["full"]);
+            output.WriteLine($"{step}: native policy {native} bytes of packs, {chain.Backups[step].StoredSize} stored ({chain.Backups[step].Format}); " +
+                $"block-level {blockLevel} bytes of packs, {chain.BlockLevelBackups[step].StoredSize} stored; full {full} bytes of packs, {chain.Backups["full"].StoredSize} stored");
+            output.WriteLine($"  wall time: native policy {Took(chain.Backups[step])}, block-level {Took(chain.BlockLevelBackups[step])}, full {Took(chain.Backups["full"])}");
+            output.WriteLine("  largest own files: " + string.Join(", ", chain.Backups[step].Files.Select(f => (f.Path, Bytes: f.Chunks.Where(c => chain.Backups[step].Packs[c.Pack].Backup is null).Sum(c => (long)c.StoredLength)))
+                .OrderByDescending(f => f.Bytes).Take(5).Select(f => $"{f.Path} {f.Bytes}")));
             Assert.Equal("client-chunks", chain.BlockLevelBackups[step].Format);
             if (NativeCapable) Assert.True(native * 3 < blockLevel, $"{step}: native {native} bytes, block-level {blockLevel}");
             else Assert.True(native * 10 < full, $"{step}: the block-level fallback stores {native} bytes, the full {full}");
         }
     }
+
+    private static string Took(BackupManifest backup) => $"{(backup.EndTime - backup.StartTime).TotalSeconds:0.00} s";
+
+    private static long OwnPacks(BackupManifest backup) => backup.Packs.Where(p => p.Backup is null).Sum(p => p.Size);
 
     [Fact]
     [Trait(Smoke.Trait, Smoke.Yes)]

@@ -9,22 +9,13 @@
 # table is vacuumed before the full, so that the later VACUUM rewrites only the pages it must.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO="$(cd "$HERE/../.." && pwd -P)"
-SB="$REPO/scripts/sandbox.sh"
+# shellcheck source=capture-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/capture-common.sh"
 OUT="${1:-$REPO/tests/PgBackup.Tests.Unit/Samples/pg17-reconstruction}"
-STATE="$(realpath -m "${PGBACKUP_SANDBOX_DIR:-$REPO/.sandbox}")"
-# shellcheck disable=SC1091
-source "$STATE/endpoints.env"
-[[ "$SANDBOX_PG_MAJOR" -ge 17 ]] || { echo "error: capture: the sandbox runs PostgreSQL $SANDBOX_PG_MAJOR; incremental backups need 17+ (up --pg 17)" >&2; exit 2; }
-BIN="$SANDBOX_PG_BIN"
 DB=capture_reconstruction
 WORK="$(mktemp -d /tmp/pgbackup-recon-XXXXXX)"
 trap 'rm -rf "$WORK"; "$SB" psql -X -q -c "DROP DATABASE IF EXISTS $DB" >/dev/null || true' EXIT
 
-leader_port="$("$SB" psql -X -At -c "SHOW port")"
-export PGHOST=127.0.0.1 PGPORT="$leader_port" PGUSER="$SANDBOX_SUPERUSER" PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD"
-say() { echo "capture: $*" >&2; }
 sql() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@" >/dev/null; }
 backup() { "$BIN/pg_basebackup" -D "$WORK/$1" -c fast --manifest-checksums=CRC32C -X stream "${@:2}"; }
 

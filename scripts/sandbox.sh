@@ -76,6 +76,10 @@ set_major() {
   # Patroni 2 (bullseye, with 13) knows only the old name of primary_start_timeout.
   START_TIMEOUT_KEY=primary_start_timeout
   [[ "$PG_MAJOR" != 13 ]] || START_TIMEOUT_KEY=master_start_timeout
+  # PostgreSQL 17+ summarizes WAL (on standbys too) for native incremental backups; older majors
+  # do not know the setting and would refuse to start with it.
+  EXTRA_PARAMETERS=""
+  (( PG_MAJOR < 17 )) || EXTRA_PARAMETERS="summarize_wal: 'on'"
 }
 
 # The recorded major of a sandbox that is up (15 for one made before majors were recorded).
@@ -300,6 +304,7 @@ bootstrap:
         archive_command: /bin/true
         shared_buffers: 128MB
         password_encryption: scram-sha-256
+        $EXTRA_PARAMETERS
       pg_hba:
         - local all postgres trust
         - local replication postgres trust

@@ -7,22 +7,13 @@
 # pg_verifybackup before anything is kept. summarize_wal is reset and the database dropped after.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO="$(cd "$HERE/../.." && pwd -P)"
-SB="$REPO/scripts/sandbox.sh"
+# shellcheck source=capture-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/capture-common.sh"
 OUT="${1:-$REPO/tests/PgBackup.Tests.Unit/Samples/pg17-incremental}"
-STATE="$(realpath -m "${PGBACKUP_SANDBOX_DIR:-$REPO/.sandbox}")"
-# shellcheck disable=SC1091
-source "$STATE/endpoints.env"
-[[ "$SANDBOX_PG_MAJOR" -ge 17 ]] || { echo "error: capture: the sandbox runs PostgreSQL $SANDBOX_PG_MAJOR; incremental backups need 17+ (up --pg 17)" >&2; exit 2; }
-BIN="$SANDBOX_PG_BIN"
 DB=capture_incremental
 WORK="$(mktemp -d /tmp/pgbackup-incr-XXXXXX)"
 trap 'rm -rf "$WORK"; "$SB" psql -X -q -c "ALTER SYSTEM RESET summarize_wal" -c "SELECT pg_reload_conf()" >/dev/null || true; "$SB" psql -X -q -c "DROP DATABASE IF EXISTS $DB" >/dev/null || true' EXIT
 
-leader_port="$("$SB" psql -X -At -c "SHOW port")"
-export PGHOST=127.0.0.1 PGPORT="$leader_port" PGUSER="$SANDBOX_SUPERUSER" PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD"
-say() { echo "capture: $*" >&2; }
 
 "$BIN/psql" -X -q -c "ALTER SYSTEM SET summarize_wal = on" -c "SELECT pg_reload_conf()" >/dev/null
 "$BIN/psql" -X -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null

@@ -67,11 +67,14 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         {
             // The lease now keeps the reference from expire; one that vanished before it was written ends the attempt here.
             if (basis.Reference is { } reference) await RequireReferenceAsync(repository, reference, ct).ConfigureAwait(false);
-            // Incrementals compare chunk hashes: a diff or incr (and a full taken in its place) is client chunks.
+            // Incrementals are stored as chunks: a diff or incr (and a full taken in its place) is client chunks, or
+            // native incremental (chunks too) where the source can take one.
             var requested = type == BackupType.Full ? BackupFormats.For(policy.Backup.Compression) : BackupFormats.For(CompressionSite.Client);
             var slot = await source.CreateTemporarySlotAsync(ct).ConfigureAwait(false);
             await using var packs = new PackWriter(repository.Store, repository.Layout, id, PackSize);
-            var (format, baseBackup) = await SourceCompressionFallback.StartAsync(source, id, requested, repository.Codec.CompressionLevel, policy.Backup.ServerWorkers, member.Name, log, ct).ConfigureAwait(false);
+            var (format, baseBackup) = basis.Reference is { } onto && policy.Backup.NativeIncremental
+                ? await NativeIncrementalStart.StartAsync(source, repository, id, onto, member.Name, log, ct).ConfigureAwait(false)
+                : await SourceCompressionFallback.StartAsync(source, id, requested, repository.Codec.CompressionLevel, policy.Backup.ServerWorkers, member.Name, log, ct).ConfigureAwait(false);
             await using var stream = baseBackup;
             log.LogInformation("Backup {Backup} started at {Lsn} on timeline {Timeline}", id, stream.StartLsn, stream.StartTimeline);
             var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, source.System.SystemId, repository, id, log, ct).ConfigureAwait(false);

@@ -76,9 +76,11 @@ internal sealed class SourceSession : IAsyncDisposable
         return slot;
     }
 
-    public Task<BaseBackupStream> StartBaseBackupAsync(string backupId, SourceCompression compression, CancellationToken ct) =>
+    /// <param name="incremental">BASE_BACKUP INCREMENTAL, on the manifest this session uploaded (PostgreSQL 17+).</param>
+    public Task<BaseBackupStream> StartBaseBackupAsync(string backupId, SourceCompression compression, CancellationToken ct, bool incremental = false) =>
         Data.StartBaseBackupAsync(new BaseBackupOptions
         {
+            Incremental = incremental,
             Label = "pgbackup " + backupId,
             // pg_verifybackup needs checksums; CRC32C costs the source far less CPU than SHA-256.
             ManifestChecksums = "CRC32C",

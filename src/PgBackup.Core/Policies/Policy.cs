@@ -66,7 +66,8 @@ public enum CompressionSite { Client, Server }
 /// <param name="RetryWait">With retries: how long to wait, in all, for a member to qualify as the source (e.g. during a failover).</param>
 /// <param name="Type">What `pgbackup backup` takes without --type.</param>
 /// <param name="MaxChain">At most this many incrementals between a backup and its full; the next one becomes a full.</param>
-public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait, BackupType Type, int MaxChain);
+/// <param name="NativeIncremental">Take diffs and incrs as PostgreSQL 17+ native incrementals where the source can (else block-level).</param>
+public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait, BackupType Type, int MaxChain, bool NativeIncremental);
 
 public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
 

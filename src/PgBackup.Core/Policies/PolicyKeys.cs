@@ -63,6 +63,8 @@ internal static class PolicyKeys
     public static readonly PolicyKey<int> BackupServerWorkers = WholeNumber("backup.server_workers", 1, 64, 2, "zstd threads on the source for compression: server");
     public static readonly PolicyKey<int> BackupRetries = WholeNumber("backup.retries", 0, 10, 0, "on source failure, retries from the next healthiest member");
     public static readonly PolicyKey<int> BackupMaxChain = WholeNumber("backup.max_chain", 1, 1000, 7, "at most this many diffs/incrs between a backup and its full");
+    public static readonly PolicyKey<string> BackupNativeIncremental = Choice("backup.native_incremental", ["auto", "off"], "auto",
+        "diff/incr as PostgreSQL 17+ native incrementals where the source summarizes WAL (auto), or always block-level (off)");
 
     public static readonly PolicyKey<PolicyNode> Archive = Section("archive", "the continuous WAL archiver");
     public static readonly PolicyKey<string?> ArchiveSlotName = OptionalText("archive.slot_name", "physical slot on the source member (default pgbackup_<cluster>)");

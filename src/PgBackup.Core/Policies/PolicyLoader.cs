@@ -146,7 +146,8 @@ public static partial class PolicyLoader
         var site = n.Get(K.BackupCompression) == "client" ? CompressionSite.Client : CompressionSite.Server;
         var retryWait = n.Get(K.BackupRetryWait);
         var type = BackupTypeNames.Parse(n.Get(K.BackupType))!.Value;
-        var settings = new BackupSettings(site, n.Get(K.BackupServerWorkers), n.Get(K.BackupRetries), retryWait, type, n.Get(K.BackupMaxChain));
+        var settings = new BackupSettings(site, n.Get(K.BackupServerWorkers), n.Get(K.BackupRetries), retryWait, type, n.Get(K.BackupMaxChain),
+            n.Get(K.BackupNativeIncremental) == "auto");
         n.RejectUnknownKeys();
         return settings;
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Npgsql;
 using PgBackup.Tests.Integration.Sandbox;
 
 namespace PgBackup.Tests.Integration.Incremental;
@@ -31,7 +30,7 @@ public sealed class IncrementalChain : IAsyncLifetime
     /// <summary>A time after the change that <see cref="Checksums"/>["between"] shows and before the next one.</summary>
     public string BetweenIncrementals { get; private set; } = "";
 
-    private SandboxSql Sql => new(Sandbox.Endpoints);
+    private ChainSql Sql => new(Sandbox.Endpoints);
 
     public async Task InitializeAsync()
     {
@@ -93,34 +92,9 @@ public sealed class IncrementalChain : IAsyncLifetime
 
     private async Task<string> ChecksumAsync() => (await ScalarAsync(ChecksumSql))!;
 
-    private async Task WaitForReplicasAsync()
-    {
-        var target = await ScalarAsync("SELECT pg_current_wal_lsn()::text");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        foreach (var member in Sandbox.Endpoints.Members)
-        {
-            await using var connection = await Sql.OpenAsync(member);
-            while (true)
-            {
-                await using var command = new NpgsqlCommand($"SELECT NOT pg_is_in_recovery() OR coalesce(pg_last_wal_replay_lsn() >= '{target}'::pg_lsn, false)", connection);
-                if ((bool)(await command.ExecuteScalarAsync())!) break;
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{member} did not replay up to {target}");
-                await Task.Delay(50);
-            }
-        }
-    }
+    private Task WaitForReplicasAsync() => Sql.WaitForReplicasAsync();
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = await Sql.OpenLeaderAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task ExecuteAsync(string sql) => Sql.ExecuteAsync(sql);
 
-    private async Task<string?> ScalarAsync(string sql)
-    {
-        await using var connection = await Sql.OpenLeaderAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
-        return (await command.ExecuteScalarAsync())?.ToString();
-    }
+    private Task<string?> ScalarAsync(string sql) => Sql.ScalarAsync(sql);
 }

@@ -15,8 +15,6 @@ namespace PgBackup.Tests.Integration.Incremental;
 [Collection(SandboxCollection.Name)]
 public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper output) : IClassFixture<IncrementalChain>
 {
-    private static readonly TimeSpan RestoreTimeout = TimeSpan.FromSeconds(240);
-
     [Theory]
     [InlineData("full")]
     [InlineData("unchanged")]
@@ -76,7 +74,7 @@ public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper o
     [Fact]
     public async Task Verify_all_reads_every_block_reference_of_the_chain_and_passes()
     {
-        var run = await PgBackupCli.RunAsync(["verify", "--policy", chain.Policy.Path, "--all"], RestoreTimeout);
+        var run = await PgBackupCli.RunAsync(["verify", "--policy", chain.Policy.Path, "--all"], ChainRestore.Timeout);
         output.WriteLine(run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(chain.Ids.Count, run.Stdout.Split('\n').Count(l => l.StartsWith("backup ", StringComparison.Ordinal) && l.EndsWith(": ok", StringComparison.Ordinal)));
@@ -85,7 +83,7 @@ public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper o
     [Fact]
     public async Task Verify_all_reads_what_the_chain_shares_once()
     {
-        var run = await PgBackupCli.RunAsync(["verify", "--policy", chain.Policy.Path, "--all", "--json"], RestoreTimeout);
+        var run = await PgBackupCli.RunAsync(["verify", "--policy", chain.Policy.Path, "--all", "--json"], ChainRestore.Timeout);
         Assert.True(run.ExitCode == 0, run.ToString());
         var read = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("backups").EnumerateArray()
             .ToDictionary(b => b.GetProperty("backupId").GetString()!, b => b.GetProperty("bytesRead").GetInt64());
@@ -96,13 +94,8 @@ public sealed class IncrementalFacts(IncrementalChain chain, ITestOutputHelper o
             Assert.True(read[id] < read[chain.Ids["full"]] / 4, $"{step} read {read[id]} bytes, the full {read[chain.Ids["full"]]}");
     }
 
-    private async Task RestoreAndStartAsync(RestoredDirectory into, params string[] target)
-    {
-        var run = await PgBackupCli.RunAsync(["restore", "--policy", chain.Policy.Path, .. into.RestoreArgs, "--start", .. target], RestoreTimeout);
-        output.WriteLine(run.ToString());
-        Assert.True(run.ExitCode == 0, $"{run}\n--- recovery log\n{into.RecoveryLog}");
-        Assert.Contains("recovery    promoted", run.Stdout);
-    }
+    private Task RestoreAndStartAsync(RestoredDirectory into, params string[] target) =>
+        ChainRestore.RestoreAndStartAsync(chain.Policy.Path, into, output, target);
 
     /// <summary>Bytes under the backup's own folder: what it added to the repository.</summary>
     private async Task<long> StoredBytesAsync(string id) => (await ListedAsync(id)).GetProperty("storedSize").GetInt64();

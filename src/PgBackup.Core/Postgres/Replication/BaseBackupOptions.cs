@@ -30,6 +30,12 @@ public sealed record BaseBackupOptions
     /// <summary>MAX_RATE in kB/s (32..1048576); null for unthrottled.</summary>
     public int? MaxRateKiBPerSecond { get; init; }
 
+    /// <summary>
+    /// INCREMENTAL (PostgreSQL 17+): send only the blocks changed since the backup whose manifest this
+    /// connection uploaded (UPLOAD_MANIFEST); unchanged relation files come as INCREMENTAL.* files.
+    /// </summary>
+    public bool Incremental { get; init; }
+
     /// <summary>TABLESPACE_MAP: put tablespace symlinks into a tablespace_map file instead of the tar.</summary>
     public bool TablespaceMap { get; init; } = true;
 
@@ -54,6 +60,8 @@ public sealed record BaseBackupOptions
             options.Add("MAX_RATE " + rate.ToString(CultureInfo.InvariantCulture));
         if (TablespaceMap)
             options.Add("TABLESPACE_MAP");
+        if (Incremental)
+            options.Add("INCREMENTAL");
         return $"BASE_BACKUP ({string.Join(", ", options)})";
     }
 

@@ -90,6 +90,26 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     }
 
     /// <summary>
+    /// UPLOAD_MANIFEST (PostgreSQL 17+): sends an earlier backup's backup_manifest in CopyIn, so that
+    /// the next BASE_BACKUP on this connection can be INCREMENTAL on it. The server parses the manifest
+    /// as it arrives; it checks it against its WAL summaries only when the backup starts.
+    /// </summary>
+    public async Task UploadManifestAsync(Stream manifest, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        _connector.BeginCommand("UPLOAD_MANIFEST");
+        await _connector.SendQueryAsync("UPLOAD_MANIFEST", ct).ConfigureAwait(false);
+        await _connector.ExpectAsync(BackendMessageCode.CopyInResponse, ct).ConfigureAwait(false);
+        // pg_basebackup sends 128 KiB at a time, the size the server parses in.
+        var buffer = new byte[128 * 1024];
+        int read;
+        while ((read = await manifest.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            await _connector.SendCopyDataAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+        await _connector.SendCopyDoneAsync(ct).ConfigureAwait(false);
+        await _connector.CompleteCommandAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Starts physical streaming at <paramref name="start"/> on <paramref name="timeline"/>, through
     /// <paramref name="slotName"/> if given. Works on a standby too (cascading replication).
     /// </summary>

@@ -11,6 +11,9 @@ public sealed record BackupManifest
 {
     public const int CurrentFormat = 1;
 
+    /// <summary>The <see cref="Format"/> of a PostgreSQL 17+ native incremental, whose restore reads its whole chain.</summary>
+    public const string NativeIncrementalFormat = "native-incremental";
+
     public int FormatVersion { get; init; } = CurrentFormat;
     public required string Id { get; init; }
     /// <summary>Full, or an incremental (diff, incr) whose unchanged blocks live in earlier backups; absent (full) in older manifests.</summary>
@@ -36,7 +39,7 @@ public sealed record BackupManifest
     /// <summary>wal_segment_size of the source, which names and sizes every WAL file.</summary>
     public required long WalSegmentSize { get; init; }
     /// <summary>
-    /// How the data is stored ("client-chunks" or "server-archives", see Formats/BackupFormats.cs);
+    /// How the data is stored ("client-chunks", "server-archives" or "native-incremental", see Formats/BackupFormats.cs);
     /// null in manifests written before it was recorded.
     /// </summary>
     public string? Format { get; init; }
@@ -58,8 +61,13 @@ public sealed record BackupManifest
     /// <summary>Every pack a chunk points at: this backup's own, and for an incremental those of earlier backups it reuses (<see cref="StoredObject.Backup"/>).</summary>
     public required IReadOnlyList<StoredObject> Packs { get; init; }
 
-    /// <summary>The earlier backups whose packs this one reads: what restoring it needs besides itself, and what expire must keep with it.</summary>
-    public IEnumerable<string> DependsOn => Packs.Select(p => p.Backup).OfType<string>().Distinct(StringComparer.Ordinal);
+    /// <summary>
+    /// The earlier backups this one reads: those whose packs it points at and, for a native incremental,
+    /// its reference, whose files its INCREMENTAL files are rebuilt from (and through it the rest of the
+    /// chain). What restoring it needs besides itself, and what expire must keep with it.
+    /// </summary>
+    public IEnumerable<string> DependsOn => Packs.Select(p => p.Backup).Append(Format == NativeIncrementalFormat ? Reference : null)
+        .OfType<string>().Distinct(StringComparer.Ordinal);
     /// <summary>WAL segments from the start to the end LSN (the last zero-padded), so the backup restores on its own.</summary>
     public required IReadOnlyList<EncodedObject> Wal { get; init; }
     /// <summary>PostgreSQL's own backup_manifest, restored into PGDATA for pg_verifybackup.</summary>

@@ -23,4 +23,15 @@ public sealed class BaseBackupOptionsFacts
     [Fact]
     public void A_quote_in_the_label_cannot_end_the_literal() =>
         Assert.Contains("LABEL 'it''s', ", new BaseBackupOptions { Label = "it's" }.ToCommand());
+
+    [Fact]
+    public void A_native_incremental_asks_for_INCREMENTAL_after_the_other_options()
+    {
+        var command = new BaseBackupOptions { Label = "pgbackup x", ManifestChecksums = "CRC32C", Incremental = true }.ToCommand();
+        Assert.Equal("BASE_BACKUP (LABEL 'pgbackup x', CHECKPOINT 'fast', WAIT false, MANIFEST 'yes', PROGRESS, MANIFEST_CHECKSUMS 'CRC32C', TABLESPACE_MAP, INCREMENTAL)", command);
+    }
+
+    [Fact]
+    public void Only_a_native_incremental_asks_for_INCREMENTAL() =>
+        Assert.DoesNotContain("INCREMENTAL", new BaseBackupOptions().ToCommand());
 }

@@ -14,6 +14,7 @@ internal static class BackendMessageCode
     public const char DataRow = 'D';
     public const char CommandComplete = 'C';
     public const char EmptyQueryResponse = 'I';
+    public const char CopyInResponse = 'G';
     public const char CopyOutResponse = 'H';
     public const char CopyBothResponse = 'W';
     public const char CopyData = 'd';

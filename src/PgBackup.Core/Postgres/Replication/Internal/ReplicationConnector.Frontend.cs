@@ -84,6 +84,13 @@ internal sealed partial class ReplicationConnector
         w.EndMessage();
     }, ct);
 
+    public ValueTask SendCopyDataAsync(ReadOnlyMemory<byte> data, CancellationToken ct) => SendAsync(data, static (w, d) =>
+    {
+        w.StartMessage('d');
+        w.WriteBytes(d.Span);
+        w.EndMessage();
+    }, ct);
+
     public ValueTask SendCopyDoneAsync(CancellationToken ct) => SendAsync(0, static (w, _) =>
     {
         w.StartMessage('c');

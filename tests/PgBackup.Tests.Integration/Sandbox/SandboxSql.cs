@@ -66,15 +66,24 @@ public sealed class SandboxSql(SandboxEndpoints endpoints)
         }
     }
 
-    /// <summary>The member that answers SQL and is not in recovery; throws unless exactly one does.</summary>
+    /// <summary>
+    /// The member that answers SQL and is not in recovery. A member may miss a connect timeout for a
+    /// moment on a loaded machine (or be between roles just after a failover), so this asks again for
+    /// up to 30 s before it throws, naming what each member said.
+    /// </summary>
     public async Task<string> LeaderAsync()
     {
-        var leaders = new List<string>();
-        foreach (var member in endpoints.Members)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
         {
-            var state = await StateOfAsync(member);
-            if (state is { Reachable: true, InRecovery: false }) leaders.Add(member);
+            var states = new List<(string Member, MemberSqlState State)>();
+            foreach (var member in endpoints.Members)
+                states.Add((member, await StateOfAsync(member)));
+            var leaders = states.Where(s => s.State is { Reachable: true, InRecovery: false }).Select(s => s.Member).ToList();
+            if (leaders.Count == 1) return leaders[0];
+            if (DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"expected one leader, found {leaders.Count} for 30 s: {string.Join("; ", states.Select(s => $"{s.Member} {s.State}"))}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
         }
-        return leaders.Count == 1 ? leaders[0] : throw new InvalidOperationException($"expected one leader, found {leaders.Count}: {string.Join(", ", leaders)}");
     }
 }

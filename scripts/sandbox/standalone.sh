@@ -109,6 +109,7 @@ wal_keep_size = '256MB'
 max_slot_wal_keep_size = '1GB'
 shared_buffers = '64MB'
 logging_collector = off
+track_commit_timestamp = on
 EOF
 }
 

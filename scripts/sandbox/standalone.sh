@@ -114,7 +114,7 @@ EOF
 }
 
 sql_single() { # data dir, SQL on stdin: runs in single-user mode, before the server is up
-  as_postgres "$PG_BIN/postgres" --single -D "$1" postgres >/dev/null
+  as_postgres "$PG_BIN/postgres" --single -D "$1" postgres >>"$STATE/initdb.log" 2>&1 || die "single-user SQL failed: see $STATE/initdb.log"
 }
 
 cmd_up() {

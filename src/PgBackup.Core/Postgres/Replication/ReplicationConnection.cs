@@ -69,7 +69,8 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     public async Task<TimelineHistoryFile> TimelineHistoryAsync(uint timeline, CancellationToken ct)
     {
         var (rs, row) = await QuerySingleRowAsync("TIMELINE_HISTORY", $"TIMELINE_HISTORY {timeline}", ct).ConfigureAwait(false);
-        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), rs.Bytes(row, "content") ?? []);
+        var content = ServerVersionNum < ReplicationSyntax.FirstTextTimelineHistoryVersionNum ? rs.RawBytes(row, "content") : rs.Bytes(row, "content");
+        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), content ?? []);
     }
 
     /// <summary>

@@ -14,5 +14,12 @@ internal static class ReplicationSyntax
     /// </summary>
     public const int FirstParenthesizedVersionNum = 150000;
 
+    /// <summary>
+    /// Before PostgreSQL 14 TIMELINE_HISTORY declares its content column bytea yet sends the file's
+    /// bytes unescaped (seen on 13.23: "1\t0/..." where a bytea would read "\x31..."); 14 and later
+    /// send text, or hex-escaped bytea, which ResultSet.Bytes decodes.
+    /// </summary>
+    public const int FirstTextTimelineHistoryVersionNum = 140000;
+
     public static bool IsParenthesized(int serverVersionNum) => serverVersionNum >= FirstParenthesizedVersionNum;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using PgBackup.Postgres;
@@ -73,20 +72,7 @@ public sealed class StandalonePair
         Endpoints = SandboxEndpoints.Load();
     }
 
-    private void Script(params string[] args)
-    {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(SandboxEndpoints.RepositoryRoot(), "scripts", "sandbox", "standalone.sh"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["PGBACKUP_SANDBOX_DIR"] = Endpoints.Directory;
-        psi.Environment["PGBACKUP_SANDBOX_PORT_BASE"] = Endpoints.PortBase.ToString(CultureInfo.InvariantCulture);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"standalone.sh {string.Join(' ', args)} failed ({p.ExitCode}): {stdout.Result}{stderr}");
-    }
+    private void Script(params string[] args) => SandboxFixture.RunScript(Endpoints, Path.Combine("scripts", "sandbox", "standalone.sh"), args);
 }
 
 [CollectionDefinition(Name)]

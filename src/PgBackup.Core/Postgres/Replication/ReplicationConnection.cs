@@ -69,9 +69,11 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     public async Task<TimelineHistoryFile> TimelineHistoryAsync(uint timeline, CancellationToken ct)
     {
         var (rs, row) = await QuerySingleRowAsync("TIMELINE_HISTORY", $"TIMELINE_HISTORY {timeline}", ct).ConfigureAwait(false);
-        var content = ServerVersionNum < ReplicationSyntax.FirstTextTimelineHistoryVersionNum ? rs.RawBytes(row, "content") : rs.Bytes(row, "content");
-        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), content ?? []);
+        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), TimelineHistoryContent(ServerVersionNum, rs, row));
     }
+
+    internal static byte[] TimelineHistoryContent(int serverVersionNum, ResultSet rs, byte[]?[] row) =>
+        (serverVersionNum < ReplicationSyntax.FirstTextTimelineHistoryVersionNum ? rs.RawBytes(row, "content") : rs.Bytes(row, "content")) ?? [];
 
     /// <summary>
     /// Creates a physical slot and returns it as read back: on a standby CREATE reports 0/0 even with

@@ -5,11 +5,13 @@
 # stand-in for Patroni's GET /cluster (patroni-standin.py) reports the two servers' roles,
 # timelines and lag as the servers themselves tell them, so pgbackup's cluster logic runs unchanged.
 #
-#   scripts/sandbox/standalone.sh up --pg 13|14|16 | down | status | promote
+#   scripts/sandbox/standalone.sh up --pg 13|14|16 | down | status | promote | stop m1|m2
 #
 # `up` initdbs the primary m1, builds the standby m2 from a cold copy of it (no pg_basebackup),
 # starts both and the stand-in, waits until m2 streams, and writes <state>/endpoints.env with the
-# keys scripts/sandbox.sh writes (no S3). `promote` stops m1 and promotes m2 (a new timeline).
+# keys scripts/sandbox.sh writes (no S3). `promote` stops m1 and promotes m2 (a new timeline);
+# `stop` stops one member (e.g. the standby, before the primary creates a tablespace that the
+# standby, on the same host, would replay into the very same directory).
 # `down` stops everything it started and removes the state.
 #
 # Environment (as scripts/sandbox.sh): PGBACKUP_SANDBOX_DIR (default <repo>/.sandbox),
@@ -218,6 +220,14 @@ cmd_promote() {
   log "m1 stopped, m2 promoted"
 }
 
+cmd_stop() {
+  load_state || die "no standalone sandbox is up in $STATE"
+  [[ "${1:-}" == m1 || "${1:-}" == m2 ]] || die "stop needs m1 or m2"
+  as_postgres "$PG_BIN/pg_ctl" -D "$RUN/$1/data" -m fast -w stop >/dev/null
+  wait_until "$TIMEOUT" "$1 to show as stopped" member_is "$1" state stopped
+  log "$1 stopped"
+}
+
 cmd_down() {
   if ! load_state; then
     log "nothing is up in $STATE"
@@ -244,5 +254,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   promote) cmd_promote ;;
-  *) echo "usage: scripts/sandbox/standalone.sh up --pg 13|14|16 | down | status | promote" >&2; exit 2 ;;
+  stop) cmd_stop "${2:-}" ;;
+  *) echo "usage: scripts/sandbox/standalone.sh up --pg 13|14|16 | down | status | promote | stop m1|m2" >&2; exit 2 ;;
 esac

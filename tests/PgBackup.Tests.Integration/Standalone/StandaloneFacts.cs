@@ -83,6 +83,40 @@ public sealed class StandaloneFacts(StandalonePair pair, ITestOutputHelper outpu
         }
     }
 
+    [Fact]
+    public async Task A_tablespace_comes_as_its_own_archive_and_restores_into_the_mapped_directory()
+    {
+        const string table = "standalone_spaced";
+        using var policy = SharedPolicy(allowLeader: true);
+        try
+        {
+            // On one host the standby would replay CREATE TABLESPACE into the primary's own directory.
+            pair.Stop("m2");
+            var location = Path.Combine(pair.Endpoints.RunDirectory, "ts_" + Guid.NewGuid().ToString("N")[..8]);
+            using (var mkdir = System.Diagnostics.Process.Start("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "mkdir", location]))
+                await mkdir.WaitForExitAsync();
+            await pair.ExecuteOnLeaderAsync($"CREATE TABLESPACE spaced LOCATION '{location}'");
+            await pair.ExecuteOnLeaderAsync($"CREATE TABLE {table} (id int PRIMARY KEY) TABLESPACE spaced; INSERT INTO {table} SELECT generate_series(1, 1000)");
+            var oid = await pair.ScalarOnLeaderAsync("SELECT oid::text FROM pg_tablespace WHERE spcname = 'spaced'");
+
+            var backup = await RunAsync("backup", "--policy", policy.Path);
+            Assert.True(backup.ExitCode == 0, backup.ToString());
+            Assert.Matches(@$"backup \S+ \(full\) complete: .* from m1, ", backup.Stdout);
+            var info = await RunAsync("info", "--policy", policy.Path, "latest");
+            Assert.Contains("1 extra tablespace(s)", info.Stdout);
+
+            await using var restored = new RestoredDirectory();
+            var mapped = Path.Combine(restored.Parent, "spaced");
+            await RestoreAndStartAsync(policy, restored, "--immediate", "--tablespace-map", $"{oid}={mapped}");
+            Assert.Equal(["1000"], await restored.QueryAsync($"SELECT count(*) FROM {table}"));
+            Assert.Equal([mapped], await restored.QueryAsync("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'spaced'"));
+        }
+        finally
+        {
+            pair.Recreate();
+        }
+    }
+
     /// <summary>A policy for the pair that the restored server (running as postgres) can read for wal-fetch.</summary>
     private PolicyFile SharedPolicy(bool allowLeader = false)
     {

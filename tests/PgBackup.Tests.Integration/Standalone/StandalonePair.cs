@@ -43,6 +43,13 @@ public sealed class StandalonePair
         return new DateTimeOffset(DateTime.SpecifyKind((DateTime)(await committed.ExecuteScalarAsync())!, DateTimeKind.Utc));
     }
 
+    public async Task<string> ScalarOnLeaderAsync(string sql)
+    {
+        await using var connection = await Sql.OpenLeaderAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (await command.ExecuteScalarAsync())?.ToString() ?? throw new InvalidOperationException($"{sql} returned nothing");
+    }
+
     public async Task ExecuteOnLeaderAsync(string sql)
     {
         await using var connection = await Sql.OpenLeaderAsync();
@@ -59,6 +66,9 @@ public sealed class StandalonePair
         await reader.ReadAsync();
         return (uint.Parse(reader.GetString(0)[..8], NumberStyles.HexNumber, CultureInfo.InvariantCulture), Lsn.Parse(reader.GetString(1)));
     }
+
+    /// <summary>Stops one member (fast shutdown); the stand-in shows it stopped.</summary>
+    public void Stop(string member) => Script("stop", member);
 
     /// <summary>Stops m1 and promotes m2 onto a new timeline.</summary>
     public void Promote() => Script("promote");

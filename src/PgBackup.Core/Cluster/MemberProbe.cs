@@ -19,34 +19,9 @@ public sealed record ProbeResult(
 /// <summary>SQL probes over Npgsql: confirm a replica really replays, and measure lag against the leader.</summary>
 public sealed class MemberProbe(ConnectionSettings connection)
 {
-    public string ConnectionString(string host, int port, string applicationName = "pgbackup")
-    {
-        var b = new NpgsqlConnectionStringBuilder
-        {
-            Host = host,
-            Port = port,
-            Username = connection.User,
-            Password = connection.Password?.Reveal(),
-            Database = connection.Database,
-            SslMode = ToNpgsql(connection.SslMode),
-            RootCertificate = connection.SslRootCert,
-            Timeout = Math.Max(1, (int)connection.ConnectTimeout.TotalSeconds),
-            CommandTimeout = 10,
-            ApplicationName = applicationName,
-            Pooling = false,
-        };
-        return b.ConnectionString;
-    }
-
-    private static SslMode ToNpgsql(Postgres.Replication.SslMode mode) => mode switch
-    {
-        Postgres.Replication.SslMode.Disable => SslMode.Disable,
-        Postgres.Replication.SslMode.Prefer => SslMode.Prefer,
-        Postgres.Replication.SslMode.Require => SslMode.Require,
-        Postgres.Replication.SslMode.VerifyCA => SslMode.VerifyCA,
-        Postgres.Replication.SslMode.VerifyFull => SslMode.VerifyFull,
-        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
-    };
+    public string ConnectionString(string host, int port, string applicationName = "pgbackup") =>
+        SqlConnectionStrings.For(host, port, connection.User, connection.Password?.Reveal(), connection.Database,
+            connection.SslMode, connection.SslRootCert, connection.ConnectTimeout, applicationName);
 
     /// <summary>Probes a member; <paramref name="leaderLsn"/> (pg_current_wal_lsn on the leader) turns replay position into lag bytes.</summary>
     public async Task<ProbeResult> ProbeAsync(string host, int port, string? leaderLsn, CancellationToken ct)

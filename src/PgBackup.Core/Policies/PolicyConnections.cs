@@ -14,6 +14,7 @@ public static class PolicyConnections
         Port = port,
         User = policy.Connection.User,
         Password = policy.Connection.Password?.Reveal(),
+        Database = policy.Connection.Database,
         ApplicationName = applicationName,
         SslMode = policy.Connection.SslMode,
         RootCertificatePath = policy.Connection.SslRootCert,

@@ -26,7 +26,7 @@ internal static class PolicyKeys
     public static readonly PolicyKey<PolicyNode> Connection = RequiredSection("connection", "how PgBackup connects to members (replication and SQL probes)");
     public static readonly PolicyKey<string> ConnectionUser = RequiredText("connection.user", "needs REPLICATION and pg_monitor");
     public static readonly PolicyKey<Secret?> ConnectionPassword = Secret("connection.password", "the user's password");
-    public static readonly PolicyKey<string> ConnectionDatabase = Text("connection.database", "postgres", "database of the SQL probes");
+    public static readonly PolicyKey<string> ConnectionDatabase = Text("connection.database", "postgres", "database of the SQL probes (and, before PostgreSQL 15, of reading back replication slots)");
     public static readonly PolicyKey<string> ConnectionSslMode = Choice("connection.sslmode", [.. SslModes.Names], "prefer", "as libpq's sslmode");
     public static readonly PolicyKey<string?> ConnectionSslRootCert = FilePath("connection.sslrootcert", "CA of the members' server certificates");
     public static readonly PolicyKey<TimeSpan> ConnectionConnectTimeout = Duration("connection.connect_timeout", TimeSpan.FromSeconds(5), "per connection attempt");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using PgBackup.Cluster;
 using PgBackup.Errors;
@@ -122,11 +121,10 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             throw new SourceUnavailableException($"{connection.Settings.Endpoint} is database system {system.SystemId}, not {_systemIdentifier} like the rest of cluster '{policy.Cluster}': check the Patroni URLs in the policy");
         if (_archived is not null)
             return _archived;
-        var versionNum = int.Parse(await connection.ShowAsync("server_version_num", ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
         await RepositoryDescriptor.OpenOrCreateAsync(repository.Store, repository.Layout, new RepositoryDescriptor
         {
             SystemIdentifier = system.SystemId,
-            PgMajor = versionNum / 10000,
+            PgMajor = connection.ServerVersionNum / 10000,
             ChunkSize = RepositoryDescriptor.DefaultChunkSize,
             CreatedAt = DateTimeOffset.UtcNow,
             KeyCheck = repository.Codec.Key?.KeyCheck,

@@ -11,23 +11,29 @@ public sealed class SandboxFixture
     public SandboxEndpoints Endpoints { get; }
 
     /// <summary>Runs `scripts/sandbox.sh ARGS` and returns its stdout; throws on failure.</summary>
-    public string Sandbox(params string[] args)
+    public string Sandbox(params string[] args) => RunScript(Endpoints, Path.Combine("scripts", "sandbox.sh"), args);
+
+    /// <summary>
+    /// Runs a sandbox script of the repository (<paramref name="script"/> relative to its root) on
+    /// the sandbox of <paramref name="endpoints"/>, never another's; returns its stdout, throws on failure.
+    /// </summary>
+    public static string RunScript(SandboxEndpoints endpoints, string script, params string[] args)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        psi.ArgumentList.Add(Path.Combine(SandboxEndpoints.RepositoryRoot(), "scripts", "sandbox.sh"));
+        psi.ArgumentList.Add(Path.Combine(SandboxEndpoints.RepositoryRoot(), script));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["PGBACKUP_SANDBOX_DIR"] = Endpoints.Directory;
-        psi.Environment["PGBACKUP_SANDBOX_PORT_BASE"] = Endpoints.PortBase.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["PGBACKUP_SANDBOX_DIR"] = endpoints.Directory;
+        psi.Environment["PGBACKUP_SANDBOX_PORT_BASE"] = endpoints.PortBase.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
         if (p.ExitCode != 0)
-            throw new InvalidOperationException($"sandbox.sh {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}");
+            throw new InvalidOperationException($"{script} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}");
         return stdout.Result;
     }
 

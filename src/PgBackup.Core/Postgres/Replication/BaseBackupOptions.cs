@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace PgBackup.Postgres.Replication;
 
-/// <summary>Options of BASE_BACKUP in PostgreSQL 15's parenthesized syntax.</summary>
+/// <summary>Options of BASE_BACKUP, spelt in the syntax of the server that runs it (parenthesized from 15, bare keywords before).</summary>
 public sealed record BaseBackupOptions
 {
     public string Label { get; init; } = "pgbackup";
@@ -39,7 +39,11 @@ public sealed record BaseBackupOptions
     /// <summary>TABLESPACE_MAP: put tablespace symlinks into a tablespace_map file instead of the tar.</summary>
     public bool TablespaceMap { get; init; } = true;
 
-    internal string ToCommand()
+    /// <summary>The command for a server of <paramref name="serverVersionNum"/> (server_version_num).</summary>
+    internal string ToCommand(int serverVersionNum = ReplicationSyntax.FirstParenthesizedVersionNum) =>
+        serverVersionNum >= ReplicationSyntax.FirstParenthesizedVersionNum ? ParenthesizedCommand() : BareKeywordCommand(serverVersionNum);
+
+    private string ParenthesizedCommand()
     {
         var options = new List<string>
         {
@@ -63,6 +67,34 @@ public sealed record BaseBackupOptions
         if (Incremental)
             options.Add("INCREMENTAL");
         return $"BASE_BACKUP ({string.Join(", ", options)})";
+    }
+
+    /// <summary>
+    /// PostgreSQL 13 and 14 (repl_gram.y's base_backup_opt): keywords without commas, no COMPRESSION
+    /// and no INCREMENTAL; a spread checkpoint and waiting for the archive are the defaults, so only
+    /// their opposites (FAST, NOWAIT) are spelt out.
+    /// </summary>
+    private string BareKeywordCommand(int serverVersionNum)
+    {
+        if (Compression is not null || Incremental)
+            throw new InvalidOperationException($"BASE_BACKUP on server_version_num {serverVersionNum} has no {(Incremental ? "INCREMENTAL" : "COMPRESSION")}; callers must fall back before asking");
+        var options = new List<string> { "LABEL " + Literal(Label) };
+        if (Progress)
+            options.Add("PROGRESS");
+        if (FastCheckpoint)
+            options.Add("FAST");
+        if (!WaitForWalArchive)
+            options.Add("NOWAIT");
+        if (MaxRateKiBPerSecond is { } rate)
+            options.Add("MAX_RATE " + rate.ToString(CultureInfo.InvariantCulture));
+        if (TablespaceMap)
+            options.Add("TABLESPACE_MAP");
+        if (Manifest)
+        {
+            options.Add("MANIFEST " + Literal("yes"));
+            options.Add("MANIFEST_CHECKSUMS " + Literal(ManifestChecksums));
+        }
+        return "BASE_BACKUP " + string.Join(' ', options);
     }
 
     /// <summary>A SQL string literal: quotes doubled, so no label can end the literal early.</summary>

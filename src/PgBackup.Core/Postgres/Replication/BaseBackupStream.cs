@@ -6,13 +6,14 @@ using PgBackup.Postgres.Replication.Internal;
 namespace PgBackup.Postgres.Replication;
 
 /// <summary>
-/// A running BASE_BACKUP. The server sends a start result set, the tablespace list, then ONE
-/// CopyOut stream carrying every archive ('n' new archive, 'd' data, 'p' progress, 'm' manifest),
-/// CopyDone, and an end result set. This class walks that stream: <see cref="NextArchiveAsync"/>
+/// A running BASE_BACKUP. From PostgreSQL 15 the server sends a start result set, the tablespace
+/// list, then ONE CopyOut stream carrying every archive ('n' new archive, 'd' data, 'p' progress,
+/// 'm' manifest), CopyDone, and an end result set. This class walks that stream: <see cref="NextArchiveAsync"/>
 /// moves from archive to archive, and each archive's Content reads 'd' payloads straight into the
-/// caller's buffer.
+/// caller's buffer. Before 15 the archives come in separate CopyOut streams (.PerTablespace.cs),
+/// presented as the same archives, so nothing above this class knows the difference.
 /// </summary>
-public sealed class BaseBackupStream : IAsyncDisposable
+public sealed partial class BaseBackupStream : IAsyncDisposable
 {
     private readonly ReplicationConnector _connector;
     private BaseBackupArchive? _pendingArchive;
@@ -25,10 +26,12 @@ public sealed class BaseBackupStream : IAsyncDisposable
     private uint _endTimeline;
     private long _bytesReceived;
     private long _bytesDoneReportedByServer;
+    private readonly bool _perTablespace;
 
-    private BaseBackupStream(ReplicationConnector connector, Lsn startLsn, uint startTimeline, IReadOnlyList<BaseBackupTablespace> tablespaces)
+    private BaseBackupStream(ReplicationConnector connector, bool perTablespace, Lsn startLsn, uint startTimeline, IReadOnlyList<BaseBackupTablespace> tablespaces)
     {
         _connector = connector;
+        _perTablespace = perTablespace;
         StartLsn = startLsn;
         StartTimeline = startTimeline;
         Tablespaces = tablespaces;
@@ -48,13 +51,16 @@ public sealed class BaseBackupStream : IAsyncDisposable
     /// <summary>The server's size estimate from the tablespace list (requires Progress); null without it.</summary>
     public long? TotalEstimate { get; }
 
-    /// <summary>Bytes the server reports having sent ('p' messages; uncompressed, so it can differ from BytesReceived).</summary>
-    public long BytesDoneReportedByServer => Volatile.Read(ref _bytesDoneReportedByServer);
+    /// <summary>
+    /// Bytes the server reports having sent ('p' messages; uncompressed, so it can differ from BytesReceived).
+    /// Before 15 there are no 'p' messages, and no compression either: the bytes received are that count.
+    /// </summary>
+    public long BytesDoneReportedByServer => _perTablespace ? BytesReceived : Volatile.Read(ref _bytesDoneReportedByServer);
 
-    internal static async Task<BaseBackupStream> StartAsync(ReplicationConnector connector, BaseBackupOptions options, CancellationToken ct)
+    internal static async Task<BaseBackupStream> StartAsync(ReplicationConnector connector, int serverVersionNum, BaseBackupOptions options, CancellationToken ct)
     {
         connector.BeginCommand("BASE_BACKUP");
-        await connector.SendQueryAsync(options.ToCommand(), ct).ConfigureAwait(false);
+        await connector.SendQueryAsync(options.ToCommand(serverVersionNum), ct).ConfigureAwait(false);
         var start = await connector.ReadResultSetAsync(ct).ConfigureAwait(false);
         var startRow = start.SingleRow("BASE_BACKUP");
         var spaces = await connector.ReadResultSetAsync(ct).ConfigureAwait(false);
@@ -63,7 +69,7 @@ public sealed class BaseBackupStream : IAsyncDisposable
             spaces.Text(r, "spclocation"),
             spaces.Int64(r, "size"))).ToList();
         await connector.ExpectAsync(BackendMessageCode.CopyOutResponse, ct).ConfigureAwait(false);
-        return new BaseBackupStream(connector, start.Lsn(startRow, "recptr") ?? Lsn.Invalid, checked((uint)start.Int64(startRow, "tli")!.Value), tablespaces);
+        return new BaseBackupStream(connector, !ReplicationSyntax.IsParenthesized(serverVersionNum), start.Lsn(startRow, "recptr") ?? Lsn.Invalid, checked((uint)start.Int64(startRow, "tli")!.Value), tablespaces);
     }
 
     /// <summary>
@@ -80,8 +86,13 @@ public sealed class BaseBackupStream : IAsyncDisposable
             _remainingInMessage = 0;
             await ReadCopyMessageAsync(ct).ConfigureAwait(false);
         }
-        while (_pendingArchive is null && !_copyDone)
-            await ReadCopyMessageAsync(ct).ConfigureAwait(false); // up to the first 'n'
+        if (_perTablespace)
+            await NextCopyOutAsync(ct).ConfigureAwait(false);
+        else
+        {
+            while (_pendingArchive is null && !_copyDone)
+                await ReadCopyMessageAsync(ct).ConfigureAwait(false); // up to the first 'n'
+        }
         if (_pendingArchive is { } archive)
         {
             _pendingArchive = null;
@@ -106,8 +117,10 @@ public sealed class BaseBackupStream : IAsyncDisposable
             throw new InvalidOperationException("this archive's content is gone: the base backup has moved on to the next archive");
         while (_remainingInMessage == 0)
         {
-            if (_archiveEnded || destination.IsEmpty)
+            if (destination.IsEmpty)
                 return 0;
+            if (_archiveEnded)
+                return ReadTarTrailer(destination.Span);
             await ReadCopyMessageAsync(ct).ConfigureAwait(false);
         }
         var read = await _connector.ReadPayloadChunkAsync(destination[..Math.Min(destination.Length, _remainingInMessage)], ct).ConfigureAwait(false);
@@ -119,6 +132,11 @@ public sealed class BaseBackupStream : IAsyncDisposable
     /// <summary>Reads one message of the CopyOut stream; data messages are left in the socket for ReadContentAsync.</summary>
     private async ValueTask ReadCopyMessageAsync(CancellationToken ct)
     {
+        if (_perTablespace)
+        {
+            await ReadPerTablespaceMessageAsync(ct).ConfigureAwait(false);
+            return;
+        }
         var header = await _connector.ReadHeaderAsync(ct).ConfigureAwait(false);
         if (header.Code == BackendMessageCode.CopyDone)
         {

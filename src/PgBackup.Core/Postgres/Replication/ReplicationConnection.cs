@@ -14,14 +14,37 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
 {
     private readonly ReplicationConnector _connector;
 
-    private ReplicationConnection(ReplicationConnector connector) => _connector = connector;
+    private ReplicationConnection(ReplicationConnector connector, int serverVersionNum)
+    {
+        _connector = connector;
+        ServerVersionNum = serverVersionNum;
+    }
 
     public ReplicationConnectionSettings Settings => _connector.Settings;
+
+    /// <summary>The server's server_version_num (e.g. 140023): it picks the syntax of the commands this connection sends.</summary>
+    public int ServerVersionNum { get; }
 
     public static async Task<ReplicationConnection> OpenAsync(ReplicationConnectionSettings settings, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new ReplicationConnection(await ReplicationConnector.OpenAsync(settings, ct).ConfigureAwait(false));
+        var connector = await ReplicationConnector.OpenAsync(settings, ct).ConfigureAwait(false);
+        try
+        {
+            var rs = await connector.QueryAsync("SHOW", "SHOW server_version_num", ct).ConfigureAwait(false);
+            var version = rs is null ? null : rs.Text(rs.SingleRow("SHOW"), rs.ColumnNames[0]);
+            if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var versionNum))
+                throw new ProtocolViolationException($"server_version_num is '{version}'");
+            return new ReplicationConnection(connector, versionNum);
+        }
+        catch (Exception e)
+        {
+            var failure = e is ProtocolViolationException ? connector.Failure(e) : e;
+            await connector.DisposeAsync().ConfigureAwait(false);
+            if (failure == e)
+                throw;
+            throw failure;
+        }
     }
 
     public async Task<IdentifySystemResult> IdentifySystemAsync(CancellationToken ct)
@@ -46,8 +69,11 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     public async Task<TimelineHistoryFile> TimelineHistoryAsync(uint timeline, CancellationToken ct)
     {
         var (rs, row) = await QuerySingleRowAsync("TIMELINE_HISTORY", $"TIMELINE_HISTORY {timeline}", ct).ConfigureAwait(false);
-        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), rs.Bytes(row, "content") ?? []);
+        return new TimelineHistoryFile(rs.RequiredText(row, "filename"), TimelineHistoryContent(ServerVersionNum, rs, row));
     }
+
+    internal static byte[] TimelineHistoryContent(int serverVersionNum, ResultSet rs, byte[]?[] row) =>
+        (serverVersionNum < ReplicationSyntax.FirstTextTimelineHistoryVersionNum ? rs.RawBytes(row, "content") : rs.Bytes(row, "content")) ?? [];
 
     /// <summary>
     /// Creates a physical slot and returns it as read back: on a standby CREATE reports 0/0 even with
@@ -58,11 +84,15 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     public async Task<ReplicationSlotInfo> CreatePhysicalSlotAsync(string name, bool reserveWal, CancellationToken ct, bool temporary = false)
     {
         ValidateSlotName(name);
-        await _connector.QueryAsync("CREATE_REPLICATION_SLOT",
-            $"CREATE_REPLICATION_SLOT {name}{(temporary ? " TEMPORARY" : "")} PHYSICAL (RESERVE_WAL {(reserveWal ? "true" : "false")})", ct).ConfigureAwait(false);
+        await _connector.QueryAsync("CREATE_REPLICATION_SLOT", CreatePhysicalSlotCommand(ServerVersionNum, name, reserveWal, temporary), ct).ConfigureAwait(false);
         return await ReadReplicationSlotAsync(name, ct).ConfigureAwait(false)
             ?? throw new OperationFailedException($"replication slot \"{name}\" vanished on {Settings.Endpoint} right after it was created");
     }
+
+    internal static string CreatePhysicalSlotCommand(int serverVersionNum, string name, bool reserveWal, bool temporary) =>
+        $"CREATE_REPLICATION_SLOT {name}{(temporary ? " TEMPORARY" : "")} PHYSICAL" + (ReplicationSyntax.IsParenthesized(serverVersionNum)
+            ? $" (RESERVE_WAL {(reserveWal ? "true" : "false")})"
+            : reserveWal ? " RESERVE_WAL" : "");
 
     /// <summary>Drops a slot; with <paramref name="wait"/> it waits for a walsender still using it instead of failing.</summary>
     public async Task DropReplicationSlotAsync(string name, bool wait, CancellationToken ct)
@@ -71,10 +101,15 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
         await _connector.QueryAsync("DROP_REPLICATION_SLOT", $"DROP_REPLICATION_SLOT {name}{(wait ? " WAIT" : "")}", ct).ConfigureAwait(false);
     }
 
-    /// <summary>READ_REPLICATION_SLOT (PostgreSQL 15+); null if there is no such slot.</summary>
+    /// <summary>
+    /// A slot's kind and restart LSN; null if there is no such slot. READ_REPLICATION_SLOT from
+    /// PostgreSQL 15, pg_replication_slots over SQL before (without the restart timeline).
+    /// </summary>
     public async Task<ReplicationSlotInfo?> ReadReplicationSlotAsync(string name, CancellationToken ct)
     {
         ValidateSlotName(name);
+        if (!ReplicationSyntax.IsParenthesized(ServerVersionNum))
+            return await ReplicationSlotsView.ReadAsync(Settings, name, ct).ConfigureAwait(false);
         var (rs, row) = await QuerySingleRowAsync("READ_REPLICATION_SLOT", $"READ_REPLICATION_SLOT {name}", ct).ConfigureAwait(false);
         var slotType = rs.Text(row, "slot_type");
         if (slotType is null)
@@ -86,7 +121,7 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     public Task<BaseBackupStream> StartBaseBackupAsync(BaseBackupOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return BaseBackupStream.StartAsync(_connector, options, ct);
+        return BaseBackupStream.StartAsync(_connector, ServerVersionNum, options, ct);
     }
 
     /// <summary>
@@ -113,11 +148,15 @@ public sealed partial class ReplicationConnection : IAsyncDisposable
     /// Starts physical streaming at <paramref name="start"/> on <paramref name="timeline"/>, through
     /// <paramref name="slotName"/> if given. Works on a standby too (cascading replication).
     /// </summary>
-    public Task<ReplicationStream> StartReplicationAsync(string? slotName, Lsn start, uint timeline, CancellationToken ct)
+    public async Task<ReplicationStream> StartReplicationAsync(string? slotName, Lsn start, uint timeline, CancellationToken ct)
     {
         if (slotName is not null)
             ValidateSlotName(slotName);
-        return ReplicationStream.StartAsync(_connector, slotName, start, timeline, ct);
+        // Before 15 a walsender on a standby learns its timeline only from IDENTIFY_SYSTEM, and refuses
+        // START_REPLICATION on a connection that has not run it (SQLSTATE 55000).
+        if (!ReplicationSyntax.IsParenthesized(ServerVersionNum))
+            await IdentifySystemAsync(ct).ConfigureAwait(false);
+        return await ReplicationStream.StartAsync(_connector, slotName, start, timeline, ct).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _connector.DisposeAsync();

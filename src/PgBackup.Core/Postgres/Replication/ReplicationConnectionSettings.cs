@@ -7,6 +7,9 @@ public sealed record ReplicationConnectionSettings
     public int Port { get; init; } = 5432;
     public required string User { get; init; }
     public string? Password { get; init; }
+
+    /// <summary>The database of SQL connections to the same server (before PostgreSQL 15 slots are read over SQL).</summary>
+    public string Database { get; init; } = "postgres";
     public string ApplicationName { get; init; } = "pgbackup";
     public SslMode SslMode { get; init; } = SslMode.Prefer;
 

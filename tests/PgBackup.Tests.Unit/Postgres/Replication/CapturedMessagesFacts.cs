@@ -12,6 +12,14 @@ public class CapturedMessagesFacts
     private const string TimelineHistoryReply =
         "540000003b000266696c656e616d650000000000000000000019ffff000000000000636f6e74656e740000000000000000000019ffff000000000000440000004700020000001030303030303030322e686973746f7279000000293109302f33303030303030096e6f207265636f7665727920746172676574207370656369666965640a430000001554494d454c494e455f484953544f5259005a0000000549";
 
+    /// <summary>From 13.23 (scripts/sandbox/capture-replication-reply.py on a promoted standalone standby): content declared bytea (OID 17).</summary>
+    private const string TimelineHistoryReply13 =
+        "540000003b000266696c656e616d650000000000000000000019ffff000000000000636f6e74656e740000000000000000000011ffff000000000000440000004700020000001030303030303030322e686973746f7279000000293109302f31383135373230096e6f207265636f7665727920746172676574207370656369666965640a430000001554494d454c494e455f484953544f5259005a0000000549";
+
+    /// <summary>From 14.23, captured the same way: content declared text (OID 25), as on 15.</summary>
+    private const string TimelineHistoryReply14 =
+        "540000003b000266696c656e616d650000000000000000000019ffff000000000000636f6e74656e740000000000000000000019ffff000000000000440000004700020000001030303030303030322e686973746f7279000000293109302f31393434444130096e6f207265636f7665727920746172676574207370656369666965640a430000001554494d454c494e455f484953544f5259005a0000000549";
+
     private const string ReadMissingSlotReply =
         "540000005e0003736c6f745f747970650000000000000000000019ffffffffffff0000726573746172745f6c736e0000000000000000000019ffffffffffff0000726573746172745f746c6900000000000000000000140008ffffffff000044000000120003ffffffffffffffffffffffff430000001a524541445f5245504c49434154494f4e5f534c4f54005a0000000549";
 
@@ -38,6 +46,25 @@ public class CapturedMessagesFacts
         Assert.Equal(25u, rs.ColumnTypes[rs.Column("content")]); // text, not bytea
         Assert.Equal("00000002.history", rs.RequiredText(row, "filename"));
         Assert.Equal("1\t0/3000000\tno recovery target specified\n"u8.ToArray(), rs.Bytes(row, "content"));
+    }
+
+    [Fact]
+    public async Task Timeline_history_content_on_pg13_is_declared_bytea_but_sent_unescaped_and_taken_as_it_came()
+    {
+        var (rs, _) = await ReadAll(TimelineHistoryReply13);
+        var row = rs!.SingleRow("TIMELINE_HISTORY");
+        Assert.Equal(ResultSet.ByteaOid, rs.ColumnTypes[rs.Column("content")]);
+        Assert.Throws<ProtocolViolationException>(() => rs.Bytes(row, "content")); // not "\x..." as a bytea would be
+        Assert.Equal("1\t0/1815720\tno recovery target specified\n"u8.ToArray(), PgBackup.Postgres.Replication.ReplicationConnection.TimelineHistoryContent(130023, rs, row));
+    }
+
+    [Fact]
+    public async Task Timeline_history_content_on_pg14_is_text_as_on_15()
+    {
+        var (rs, _) = await ReadAll(TimelineHistoryReply14);
+        var row = rs!.SingleRow("TIMELINE_HISTORY");
+        Assert.Equal(25u, rs.ColumnTypes[rs.Column("content")]);
+        Assert.Equal("1\t0/1944DA0\tno recovery target specified\n"u8.ToArray(), PgBackup.Postgres.Replication.ReplicationConnection.TimelineHistoryContent(140023, rs, row));
     }
 
     [Fact]

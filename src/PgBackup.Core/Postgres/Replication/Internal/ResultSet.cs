@@ -80,6 +80,9 @@ internal sealed class ResultSet
     public Lsn? Lsn(byte[]?[] row, string column) =>
         Text(row, column) is { } t ? Postgres.Lsn.Parse(t) : null;
 
+    /// <summary>A column's bytes exactly as the server sent them, whatever type it declared.</summary>
+    public byte[]? RawBytes(byte[]?[] row, string column) => row[Column(column)];
+
     /// <summary>
     /// The bytes of a column. A bytea column in text format arrives hex-escaped ("\x..."); a text
     /// column (TIMELINE_HISTORY's content on PG 15) arrives as the raw bytes.

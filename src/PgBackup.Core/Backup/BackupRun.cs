@@ -35,16 +35,21 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         var removed = await BackupCatalog.RemoveDebrisAsync(repository, log, ct).ConfigureAwait(false);
         if (removed > 0) log.LogInformation("Removed the debris of {Count} dead backup(s)", removed);
 
+        // What an incremental may build on, read once: its candidate reference's member is the preferred source.
+        IReadOnlyList<BackupManifest> complete = type == BackupType.Full ? [] : await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
+        var referenceMember = ReferenceChoice.Candidate(type, complete)?.Source.Member;
         var failedMembers = new HashSet<string>(StringComparer.Ordinal);
         // With retries, a source failing over is waited out (backup.retry_wait) instead of failing at the next choice.
         var wait = retries > 0 ? policy.Backup.RetryWait : TimeSpan.Zero;
         for (var attempt = 0; ; attempt++)
         {
-            var member = await QualifyingSource.ChooseAsync(new SourceSelector(policy, log), failedMembers, wait, log, ct).ConfigureAwait(false);
+            var member = await QualifyingSource.ChooseAsync(new SourceSelector(policy, log, referenceMember), failedMembers, wait, log, ct).ConfigureAwait(false);
             log.LogInformation("Backing up cluster {Cluster} from {Member} ({Host}:{Port})", policy.Cluster, member.Name, member.Host, member.Port);
+            if (referenceMember is not null && referenceMember != member.Name)
+                log.LogInformation("The backup to build on was taken from {Reference}, which does not qualify now: blocks whose bytes differ between members (hint bits) are stored again", referenceMember);
             try
             {
-                return await BackupFromAsync(repository, member, type, ct).ConfigureAwait(false);
+                return await BackupFromAsync(repository, member, type, complete, ct).ConfigureAwait(false);
             }
             catch (PgBackupException e) when (e is OperationFailedException or SourceUnavailableException && attempt < retries && !ct.IsCancellationRequested)
             {
@@ -55,13 +60,14 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
     }
 
     /// <summary>One attempt from one member; whatever it stored is discarded if any step fails.</summary>
-    private async Task<BackupManifest> BackupFromAsync(BackupRepository repository, ClusterMember member, BackupType type, CancellationToken ct)
+    /// <param name="complete">The repository's complete backups (for a diff or incr): what it may build on.</param>
+    private async Task<BackupManifest> BackupFromAsync(BackupRepository repository, ClusterMember member, BackupType type, IReadOnlyList<BackupManifest> complete, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
         await using var source = await SourceSession.OpenAsync(policy, member, ct).ConfigureAwait(false);
         await AgreeOnRepositoryAsync(repository, source, started, ct).ConfigureAwait(false);
         var id = await NewIdAsync(repository, started, ct).ConfigureAwait(false);
-        var basis = await ChooseBasisAsync(repository, source, type, ct).ConfigureAwait(false);
+        var basis = await ChooseBasisAsync(source, type, complete, ct).ConfigureAwait(false);
         await using var heartbeat = await BackupHeartbeat.StartAsync(repository, id, DependencyIds(basis), ct).ConfigureAwait(false);
         try
         {
@@ -149,10 +155,9 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         }
     }
 
-    private async Task<BackupBasis> ChooseBasisAsync(BackupRepository repository, SourceSession source, BackupType type, CancellationToken ct)
+    private async Task<BackupBasis> ChooseBasisAsync(SourceSession source, BackupType type, IReadOnlyList<BackupManifest> complete, CancellationToken ct)
     {
         if (type == BackupType.Full) return BackupBasis.Full();
-        var complete = await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
         var basis = ReferenceChoice.Choose(type, complete, source.System.SystemId, source.PgMajor, await source.HistoryAsync(ct).ConfigureAwait(false),
             policy.Backup.MaxChain, b => BackupFormats.Of(b).HasBlockMap(b));
         if (basis.FullBecause is { } why)

@@ -24,12 +24,20 @@ public static class ReferenceChoice
         TimelineHistory sourceHistory, int maxChain, Func<BackupManifest, bool> hasBlockMap)
     {
         if (requested == BackupType.Full) return BackupBasis.Full();
-        var candidate = requested == BackupType.Diff ? complete.LastOrDefault(b => b.Type == BackupType.Full) : complete.LastOrDefault();
+        var candidate = Candidate(requested, complete);
         if (candidate is null)
             return BackupBasis.Full(requested == BackupType.Diff ? "there is no full backup to build on yet" : "there is no backup to build on yet");
         var why = Unusable(candidate, complete, systemIdentifier, pgMajor, sourceHistory, maxChain, hasBlockMap);
         return why is null ? new BackupBasis(requested, candidate, null) : BackupBasis.Full(why);
     }
+
+    /// <summary>The backup a diff (the newest full) or an incr (the newest of any type) would build on, usable or not; null for a full.</summary>
+    public static BackupManifest? Candidate(BackupType requested, IReadOnlyList<BackupManifest> complete) => requested switch
+    {
+        BackupType.Full => null,
+        BackupType.Diff => complete.LastOrDefault(b => b.Type == BackupType.Full),
+        _ => complete.LastOrDefault(),
+    };
 
     private static string? Unusable(BackupManifest c, IReadOnlyList<BackupManifest> complete, string systemIdentifier, int pgMajor,
         TimelineHistory sourceHistory, int maxChain, Func<BackupManifest, bool> hasBlockMap)

@@ -14,13 +14,17 @@ public sealed record RankingResult(IReadOnlyList<RankedCandidate> Candidates, IR
 /// DESIGN.md "Choosing the source", as a pure function of what Patroni reports: replicas that are
 /// running, on the leader's timeline, within the lag limit and not tagged nobackup; async replicas
 /// before the sync standby (a backup must not slow commits), then lowest lag; the leader last and
-/// only when the policy allows it.
+/// only when the policy allows it. An incremental names the member that took its reference: among
+/// async replicas within the limit that one comes first, because replicas' pages differ in bytes no
+/// WAL carries (hint bits their own reads set), so another member's copy of an unchanged block may
+/// not match the reference's and would be stored again.
 /// </summary>
 public static class ReplicaRanking
 {
     public const string NoBackupTag = "nobackup";
 
-    public static RankingResult Rank(ClusterState cluster, SourceRules rules)
+    /// <param name="referenceMember">The member that took the backup an incremental builds on, or null.</param>
+    public static RankingResult Rank(ClusterState cluster, SourceRules rules, string? referenceMember = null)
     {
         var notes = new List<string>();
         var leader = cluster.Leader;
@@ -45,9 +49,10 @@ public static class ReplicaRanking
         var candidates = replicas
             .OrderBy(m => m.LagBytes > rules.MaxLagBytes)
             .ThenBy(m => m.IsSyncStandby)
+            .ThenBy(m => m.Name != referenceMember)
             .ThenBy(m => m.LagBytes)
             .ThenBy(m => m.Name, StringComparer.Ordinal)
-            .Select(m => new RankedCandidate(m, Describe(m, rules)))
+            .Select(m => new RankedCandidate(m, Describe(m, rules, m.Name == referenceMember)))
             .ToList();
 
         if (leader is not null)
@@ -76,7 +81,8 @@ public static class ReplicaRanking
         return null;
     }
 
-    private static string Describe(ClusterMember m, SourceRules rules) =>
+    private static string Describe(ClusterMember m, SourceRules rules, bool tookReference) =>
         $"{(m.IsSyncStandby ? "sync standby (used after async replicas)" : "async replica")}, lag {ByteSize.Format(m.LagBytes ?? 0)}" +
+        (tookReference ? ", took the backup this one builds on (its unchanged blocks match byte for byte)" : "") +
         (m.LagBytes > rules.MaxLagBytes ? $" per Patroni, over source.max_lag {ByteSize.Format(rules.MaxLagBytes)}: tried last, the SQL probe decides" : "");
 }

@@ -17,7 +17,8 @@ public sealed record SourceDecision(ClusterState Cluster, IReadOnlyList<MemberVe
 /// Picks the source: ranks what Patroni reports, then lets SQL probes confirm candidates in
 /// order, because Patroni's lag is cached in the DCS and may be seconds old.
 /// </summary>
-public sealed class SourceSelector(Policy policy, ILogger log)
+/// <param name="referenceMember">For an incremental: the member that took its reference, preferred among equals.</param>
+public sealed class SourceSelector(Policy policy, ILogger log, string? referenceMember = null)
 {
     private readonly MemberProbe _probe = new(policy.Connection);
 
@@ -27,7 +28,7 @@ public sealed class SourceSelector(Policy policy, ILogger log)
     {
         using var patroni = new PatroniClient(policy.Patroni, log);
         var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
-        var ranking = ReplicaRanking.Rank(cluster, policy.Source);
+        var ranking = ReplicaRanking.Rank(cluster, policy.Source, referenceMember);
 
         var leaderProbe = cluster.Leader is { IsRunning: true } leader ? await TryProbeAsync(leader, null, ct).ConfigureAwait(false) : default;
         var leaderLsn = leaderProbe.Result is { InRecovery: false } lp ? lp.CurrentLsn : null;

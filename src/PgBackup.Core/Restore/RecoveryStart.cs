@@ -24,7 +24,7 @@ public static class RecoveryStart
         var outcome = await server.StartAsync(restored.Directories, RecoveryTimeout, ct).ConfigureAwait(false);
         // Recovery is over either way: WAL still arriving is not wanted now, and a download that failed
         // matters only if recovery failed (it may be why).
-        var walFailure = restored.Arrival.Completion.IsFaulted ? restored.Arrival.Completion.Exception!.GetBaseException() : null;
+        var walFailure = restored.Arrival.Failure;
         await restored.Arrival.StopAsync().ConfigureAwait(false);
         var result = new RecoveryStartResult(outcome, DateTimeOffset.UtcNow - started, server.LogPath, outcome.End != RecoveryEnd.ShutDown);
         ended(result);

@@ -8,29 +8,38 @@ namespace PgBackup.Restore;
 /// </summary>
 public sealed class WalArrival
 {
-    public static readonly WalArrival None = new(Task.CompletedTask, null);
+    public static readonly WalArrival None = new(null);
 
     private readonly CancellationTokenSource? _stop;
+    private Exception? _failure;
 
-    private WalArrival(Task completion, CancellationTokenSource? stop)
-    {
-        Completion = completion;
-        _stop = stop;
-    }
+    private WalArrival(CancellationTokenSource? stop) => _stop = stop;
 
     /// <summary>Ends when every segment is written; faults with the download's error.</summary>
-    public Task Completion { get; }
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>
+    /// The download's error as it was thrown (the one naming the object), set before restore_command
+    /// stops waiting: a recovery that failed for want of a segment finds the reason here.
+    /// </summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
 
     internal static WalArrival Start(ArchivedWalDownload wal, string spool, CancellationToken ct)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         WalSpool.BeginArrival(spool, wal.Segments.Select(s => s.FileName));
-        var completion = Task.Run(async () =>
+        var arrival = new WalArrival(stop);
+        arrival.Completion = Task.Run(async () =>
         {
             try { await wal.FetchSegmentsAsync(stop.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Volatile.Write(ref arrival._failure, e);
+                throw;
+            }
             finally { WalSpool.EndArrival(spool); }
         }, CancellationToken.None);
-        return new WalArrival(completion, stop);
+        return arrival;
     }
 
     /// <summary>

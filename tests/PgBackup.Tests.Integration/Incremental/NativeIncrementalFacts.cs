@@ -63,6 +63,8 @@ public sealed class NativeIncrementalFacts(NativeIncrementalChain chain, ITestOu
             long native = OwnPacks(chain.Backups[step]), blockLevel = OwnPacks(chain.BlockLevelBackups[step]), full = OwnPacks(chain.Backups["full"]);
             output.WriteLine($"{step}: native policy {native} bytes of packs, {chain.Backups[step].StoredSize} stored ({chain.Backups[step].Format}); " +
                 $"block-level {blockLevel} bytes of packs, {chain.BlockLevelBackups[step].StoredSize} stored; full {full} bytes of packs, {chain.Backups["full"].StoredSize} stored");
+            output.WriteLine($"  taken from: native policy {From(chain.Backups[step])} (full {From(chain.Backups["full"])}), " +
+                $"block-level {From(chain.BlockLevelBackups[step])} (full {From(chain.BlockLevelBackups["full"])})");
             output.WriteLine($"  wall time: native policy {Took(chain.Backups[step])}, block-level {Took(chain.BlockLevelBackups[step])}, full {Took(chain.Backups["full"])}");
             output.WriteLine("  largest own files: " + string.Join(", ", chain.Backups[step].Files.Select(f => (f.Path, Bytes: f.Chunks.Where(c => chain.Backups[step].Packs[c.Pack].Backup is null).Sum(c => (long)c.StoredLength)))
                 .OrderByDescending(f => f.Bytes).Take(5).Select(f => $"{f.Path} {f.Bytes}")));
@@ -76,6 +78,8 @@ public sealed class NativeIncrementalFacts(NativeIncrementalChain chain, ITestOu
             }
         }
     }
+
+    private static string From(BackupManifest backup) => $"{backup.Source.Member} on timeline {backup.Timeline} at {backup.StartLsn}";
 
     private static string Took(BackupManifest backup) => $"{(backup.EndTime - backup.StartTime).TotalSeconds:0.00} s";
 

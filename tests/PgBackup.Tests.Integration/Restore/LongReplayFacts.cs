@@ -73,6 +73,7 @@ public sealed class LongReplayFacts(SandboxFixture sandbox, ITestOutputHelper ou
         // With --start the server is recovering when the download meets it: recovery cannot pass it, and the one error line says why.
         await using var started = new RestoredDirectory();
         var failed = await repo.RunAsync(["restore", .. started.RestoreArgs, "--time", target!, "--start"]);
+        output.WriteLine(failed.ToString());
         Assert.NotEqual(0, failed.ExitCode);
         Assert.Single(failed.ErrorLines);
         Assert.Contains("recovery did not reach", failed.ErrorLines[0]);

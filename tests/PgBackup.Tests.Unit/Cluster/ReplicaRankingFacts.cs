@@ -68,6 +68,24 @@ public sealed class ReplicaRankingFacts
     }
 
     [Fact]
+    public void An_incremental_prefers_the_replica_that_took_its_reference()
+    {
+        var r = ReplicaRanking.Rank(Load("healthy.json"), Default, referenceMember: "m3");
+        Assert.Equal(["m3", "m2"], r.Candidates.Select(c => c.Member.Name));
+        Assert.EndsWith("took the backup this one builds on (its unchanged blocks match byte for byte)", r.Candidates[0].Why);
+        Assert.DoesNotContain("builds on", r.Candidates[1].Why);
+    }
+
+    [Fact]
+    public void The_reference_member_does_not_outrank_the_lag_limit_or_the_async_rule()
+    {
+        Assert.Equal(["m3", "m2"], ReplicaRanking.Rank(Load("replica-lagging.json"), Default, referenceMember: "m2").Candidates.Select(c => c.Member.Name));
+        var sync = Load("sync-standby.json");
+        var standby = sync.Members.Single(m => m.IsSyncStandby).Name;
+        Assert.Equal(standby, ReplicaRanking.Rank(sync, Default, referenceMember: standby).Candidates.Last().Member.Name);
+    }
+
+    [Fact]
     public void Unknown_lag_disqualifies_a_replica()
     {
         var r = Rank("lag-unknown.json");

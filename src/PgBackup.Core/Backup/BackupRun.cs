@@ -43,10 +43,11 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         var wait = retries > 0 ? policy.Backup.RetryWait : TimeSpan.Zero;
         for (var attempt = 0; ; attempt++)
         {
-            var member = await QualifyingSource.ChooseAsync(new SourceSelector(policy, log, referenceMember), failedMembers, wait, log, ct).ConfigureAwait(false);
-            log.LogInformation("Backing up cluster {Cluster} from {Member} ({Host}:{Port})", policy.Cluster, member.Name, member.Host, member.Port);
+            var chosen = await QualifyingSource.ChooseAsync(new SourceSelector(policy, log, referenceMember), failedMembers, wait, log, ct).ConfigureAwait(false);
+            var member = chosen.Member;
+            log.LogInformation("Backing up cluster {Cluster} from {Member} ({Host}:{Port}), {Verdict}", policy.Cluster, member.Name, member.Host, member.Port, chosen.Verdict);
             if (referenceMember is not null && referenceMember != member.Name)
-                log.LogInformation("The backup to build on was taken from {Reference}, which does not qualify now: blocks whose bytes differ between members (hint bits) are stored again", referenceMember);
+                log.LogInformation("The backup to build on was taken from {Reference}, which ranks lower now (`pgbackup cluster` says why): unchanged blocks whose bytes differ between members (hint bits) are stored again", referenceMember);
             try
             {
                 return await BackupFromAsync(repository, member, type, complete, ct).ConfigureAwait(false);

@@ -11,14 +11,15 @@ namespace PgBackup.Backup;
 /// </summary>
 internal static class QualifyingSource
 {
-    public static async Task<ClusterMember> ChooseAsync(SourceSelector selector, IReadOnlySet<string> exclude, TimeSpan wait, ILogger log, CancellationToken ct)
+    /// <returns>The chosen member's verdict: the member, and why it was chosen.</returns>
+    public static async Task<MemberVerdict> ChooseAsync(SourceSelector selector, IReadOnlySet<string> exclude, TimeSpan wait, ILogger log, CancellationToken ct)
     {
         using var delays = RetryBackoff.Delays(wait).GetEnumerator();
         while (true)
         {
             try
             {
-                return (await selector.ChooseAsync(exclude, ct).ConfigureAwait(false)).Member;
+                return (await selector.ChooseAsync(exclude, ct).ConfigureAwait(false)).Decision.Chosen!;
             }
             catch (SourceUnavailableException e) when (e is not LoginRefusedException)
             {

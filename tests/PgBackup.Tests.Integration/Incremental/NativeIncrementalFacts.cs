@@ -87,6 +87,21 @@ public sealed class NativeIncrementalFacts(NativeIncrementalChain chain, ITestOu
 
     [Fact]
     [Trait(Smoke.Trait, Smoke.Yes)]
+    public void An_incremental_is_taken_from_the_replica_that_took_its_reference_or_says_why_not()
+    {
+        foreach (var (step, reference) in new[] { ("incr1", "full"), ("incr2", "incr1"), ("quiet", "incr2") })
+        {
+            var (member, referenceMember) = (chain.Backups[step].Source.Member, chain.Backups[reference].Source.Member);
+            output.WriteLine($"{step} from {member}, its reference {reference} from {referenceMember}");
+            Assert.Contains(member == referenceMember
+                ? $"from {member} (127.0.0.1:"
+                : $"was taken from {referenceMember}, which ranks lower now", chain.Logs[step]);
+            if (member == referenceMember) Assert.Contains("took the backup this one builds on", chain.Logs[step]);
+        }
+    }
+
+    [Fact]
+    [Trait(Smoke.Trait, Smoke.Yes)]
     public void A_source_that_refuses_the_manifest_gives_a_block_level_incremental_that_says_why()
     {
         var quiet = chain.Backups["quiet"];

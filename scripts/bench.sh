@@ -4,6 +4,11 @@
 #
 #   scripts/bench.sh                 # both data sets, 3 runs per tool (median reported), then WAL latency
 #   BENCH_RUNS=1 BENCH_SETS=pgbench scripts/bench.sh
+#   BENCH_PG=17 BENCH_SETS=incr scripts/bench.sh   # native incrementals against block-level ones on 17
+#
+# BENCH_PG (default 15) is the sandbox's PostgreSQL major (scripts/sandbox.sh up --pg). pgBackRest 2.45
+# (Debian 12's) predates PostgreSQL 16, so on another major only the incr set runs, and there PgBackup's
+# native incrementals are set against its block-level ones (backup.native_incremental: off).
 #
 # Needs root (PostgreSQL runs as postgres). Installs pgbackrest, hyperfine and time from apt if
 # missing. Uses its own sandbox (.bench/, port base 15900) and tears it down at the end.
@@ -16,7 +21,8 @@ SETS="${BENCH_SETS:-pgbench md5 rto wal incr}"
 OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
 export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
 SANDBOX="$REPO/scripts/sandbox.sh"
-PG_BIN=/usr/lib/postgresql/15/bin
+BENCH_PG="${BENCH_PG:-15}"
+PG_BIN="/usr/lib/postgresql/$BENCH_PG/bin"
 AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups)
 source "$REPO/scripts/bench/lib.sh"
 source "$REPO/scripts/bench/incremental.sh"
@@ -28,12 +34,14 @@ for p in pgbackrest hyperfine time; do
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
 done
 
+[[ "$BENCH_PG" == 15 || "$SETS" == incr ]] || die "BENCH_PG=$BENCH_PG runs only BENCH_SETS=incr: pgBackRest 2.45 does not know PostgreSQL $BENCH_PG"
 rm -rf "$BENCH/results" && mkdir -p "$BENCH/results"
+echo "$BENCH_PG" >"$BENCH/results/pg_major"
 trap '"$SANDBOX" down >/dev/null 2>&1 || true' EXIT
-"$SANDBOX" up >/dev/null
+"$SANDBOX" up --pg "$BENCH_PG" >/dev/null
 load_endpoints
 "$REPO/scripts/publish.sh" "$BENCH/pgbackup" >/dev/null
-configure_pgbackrest
+[[ "$BENCH_PG" != 15 ]] || configure_pgbackrest
 write_policies
 
 for set in $SETS; do

@@ -2,18 +2,23 @@
 # After a full backup, 1% of pgbench_accounts rows in one contiguous aid range are updated and an
 # incremental is taken, six times over (each change a new range); then the chain of seven is
 # restored and compared with the restore of a full of the same data; then 1% of random rows.
-# pgBackRest's --type=incr is taken after the same changes in the same run.
+# After the same changes in the same run, the rival takes its own: on 15 pgBackRest's --type=incr;
+# on 17+ (native incrementals, which pgBackRest 2.45 predates) PgBackup's block-level incrementals.
 
 incr_policy() {
   sed "s|$BENCH/repo-client|$BENCH/repo-incr|" "$BENCH/client.yaml" >"$BENCH/incr.yaml"
-  rm -rf "$BENCH/repo-incr"
+  sed "s|$BENCH/repo-client|$BENCH/repo-incr-block|" "$BENCH/client.yaml" >"$BENCH/incr-block.yaml"
+  echo "  native_incremental: off" >>"$BENCH/incr-block.yaml" # backup: is the policy's last section
+  rm -rf "$BENCH/repo-incr" "$BENCH/repo-incr-block"
 }
 
-# The newest backup's own folder size (what the backup added to the repository).
+# incr_stored POLICY REPOSITORY RESULT: the newest backup's own folder size (what it added to the
+# repository) and its format (native-incremental or client-chunks).
 incr_stored() {
   local id
-  id="$("$BENCH/pgbackup/pgbackup" list --policy "$BENCH/incr.yaml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')"
-  du -sb "$BENCH/repo-incr/bench/backups/$id" | cut -f1 >"$BENCH/results/$1.stored"
+  id="$("$BENCH/pgbackup/pgbackup" list --policy "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')"
+  du -sb "$2/bench/backups/$id" | cut -f1 >"$BENCH/results/$3.stored"
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["format"])' "$2/bench/backups/$id/manifest.json" >"$BENCH/results/$3.format"
 }
 
 pgbackrest_stored() {
@@ -37,11 +42,16 @@ incr_change() {
   warm_cache
 }
 
-incr_backup_pair() { # incr_backup_pair NAME TYPE: PgBackup then pgBackRest, after the same change
+incr_backup_pair() { # incr_backup_pair NAME TYPE: PgBackup then the rival, after the same change
   measure incr "pgbackup-$1" 1 -- "$BENCH/pgbackup/pgbackup" backup --policy "$BENCH/incr.yaml" --type "$2"
-  incr_stored "incr.pgbackup-$1.1"
-  measure incr "pgbackrest-$1" 1 -- "${AS_POSTGRES[@]}" "${PGBACKREST[@]}" --type="$2" backup
-  pgbackrest_stored "incr.pgbackrest-$1.1"
+  incr_stored "$BENCH/incr.yaml" "$BENCH/repo-incr" "incr.pgbackup-$1.1"
+  if [[ "$BENCH_PG" == 15 ]]; then
+    measure incr "pgbackrest-$1" 1 -- "${AS_POSTGRES[@]}" "${PGBACKREST[@]}" --type="$2" backup
+    pgbackrest_stored "incr.pgbackrest-$1.1"
+  else
+    measure incr "block-$1" 1 -- "$BENCH/pgbackup/pgbackup" backup --policy "$BENCH/incr-block.yaml" --type "$2"
+    incr_stored "$BENCH/incr-block.yaml" "$BENCH/repo-incr-block" "incr.block-$1.1"
+  fi
 }
 
 incr_restore() { # incr_restore NAME ID
@@ -52,7 +62,7 @@ incr_restore() { # incr_restore NAME ID
 }
 
 bench_incremental() {
-  [[ -n "${PGBACKREST_READY:-}" ]] || { finish_pgbackrest_config; PGBACKREST_READY=1; }
+  [[ "$BENCH_PG" != 15 || -n "${PGBACKREST_READY:-}" ]] || { finish_pgbackrest_config; PGBACKREST_READY=1; }
   incr_policy
   log "data set incr: loading pgbench"
   load_data_set pgbench

@@ -156,17 +156,26 @@ print(total)
 PY
 }
 
-# measure SET TOOL RUN -- COMMAND...: wall, client CPU and peak RSS from /usr/bin/time -v; server CPU from /proc.
+# Bytes the source replica's processes that have exited read (rchar, page cache included): its
+# postmaster's /proc io counts its reaped children, such as the walsenders a backup ran on.
+source_read_bytes() {
+  awk '$1 == "rchar:" { print $2 }' "/proc/$(head -1 "$RUN/$REPLICA/data/postmaster.pid")/io"
+}
+
+# measure SET TOOL RUN -- COMMAND...: wall, client CPU and peak RSS from /usr/bin/time -v; server CPU
+# and the source replica's reads from /proc.
 measure() {
   local set=$1 tool=$2 run=$3; shift 4
-  local f="$BENCH/results/$set.$tool.$run" before after
+  local f="$BENCH/results/$set.$tool.$run" before after read_before
   before="$(server_ticks)"
+  read_before="$(source_read_bytes)"
   if ! /usr/bin/time -v -o "$f.time" "$@" >"$f.out" 2>&1; then
     cat "$f.out" >&2
     die "$tool failed on $set (run $run)"
   fi
   after="$(server_ticks)"
   echo $((after - before)) >"$f.server_ticks"
+  echo $(($(source_read_bytes) - read_before)) >"$f.source_read"
 }
 
 bench_pgbackup_backup() {

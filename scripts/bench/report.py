@@ -37,6 +37,8 @@ def run_stats(data_set, tool, run):
     t["server"] = int(read(base + ".server_ticks", "0")) / TICK
     t["stored"] = int(read(base + ".stored", "0"))
     t["start"] = float(read(base + ".start_seconds", "nan"))
+    t["source_read"] = int(read(base + ".source_read", "0"))
+    t["format"] = read(base + ".format", "")
     return t
 
 
@@ -59,7 +61,7 @@ mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 print("# Benchmarks\n")
 print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, warm page cache.")
 print(f"Command: `{command}`. Median of {runs} run(s) (all runs' wall times listed); every tool backs up from the same replica of the")
-print("sandbox (PostgreSQL 15, Patroni), the repository is a local directory on the same disk. Client CPU and peak RSS come from")
+print(f"sandbox (PostgreSQL {read('pg_major', '15')}, Patroni), the repository is a local directory on the same disk. Client CPU and peak RSS come from")
 print("`/usr/bin/time -v`; server CPU is the CPU used by the sandbox's PostgreSQL processes during the run (leader and replicas).\n")
 print("Tools: PgBackup in both modes — server-side zstd (level 3, 2 workers on the replica, archives stored as received; the default) and")
 print("client-side zstd (level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
@@ -139,27 +141,35 @@ if "wal" in sets and read("wal.latency.json"):
 
 if "incr" in sets and read("incr.pgbackup-full.1.time"):
     one = lambda tool: run_stats("incr", tool, 1)
-    full, brfull = one("pgbackup-full"), one("pgbackrest-full")
+    full = one("pgbackup-full")
     data = int(read("incr.data_bytes", "0"))
+    # On 15 the rival is pgBackRest 2.45; on 17+ (which it predates) PgBackup's own block-level incrementals.
+    native = read("pg_major", "15") != "15"
+    rival, rival_name = ("block", "PgBackup block-level") if native else ("pgbackrest", "pgBackRest")
     print("## Incremental backups (pgbench set)\n")
     print(f"Data directory {data / 2**20:.0f} MiB. A full backup, then six times: 1% of `pgbench_accounts` rows updated in one contiguous")
     print("`aid` range (each time the next range), CHECKPOINT, an incremental; then 1% of random rows and one more incremental.")
-    print("PgBackup: client chunks (`--type incr`); pgBackRest 2.45 `--type=incr` after the same change. Stored: what the backup")
-    print("added to the repository (its own folder). One run each (BENCH_RUNS does not repeat this set).\n")
-    print("| backup | PgBackup wall s | PgBackup stored MiB | stored / full | wall / full | peak RSS MiB | pgBackRest wall s | pgBackRest stored MiB | stored ratio PgBackup/pgBackRest |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    if native:
+        print("PgBackup: the default policy (`--type incr`: native incrementals where the source summarizes WAL); PgBackup block-level:")
+        print("`backup.native_incremental: off`, into its own repository, after the same change.")
+    else:
+        print("PgBackup: client chunks (`--type incr`); pgBackRest 2.45 `--type=incr` after the same change.")
+    print("Stored: what the backup added to the repository (its own folder). Source read: bytes the source replica's exited")
+    print("processes (the backup's walsenders) read, page cache included. One run each (BENCH_RUNS does not repeat this set).\n")
+    print(f"| backup | PgBackup format | PgBackup wall s | PgBackup stored MiB | stored / full | wall / full | source read MiB | peak RSS MiB | {rival_name} wall s | {rival_name} stored MiB | {rival_name} source read MiB | stored ratio PgBackup/{rival_name} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in ["full"] + [f"incr{n}" for n in range(1, 7)] + ["random"]:
         if not read(f"incr.pgbackup-{name}.1.time"):
             continue
-        p, b = one(f"pgbackup-{name}"), one(f"pgbackrest-{name}")
+        p, b = one(f"pgbackup-{name}"), one(f"{rival}-{name}")
         ratio = p["stored"] / b["stored"] if b["stored"] else float("nan")
-        print(f"| {name} | {p['wall']:.2f} | {p['stored'] / 2**20:.1f} | {100 * p['stored'] / full['stored']:.1f}% | {p['wall'] / full['wall']:.2f}x | {p['rss']:.0f} | "
-              f"{b['wall']:.2f} | {b['stored'] / 2**20:.1f} | {ratio:.2f} |")
+        print(f"| {name} | {p['format']} | {p['wall']:.2f} | {p['stored'] / 2**20:.1f} | {100 * p['stored'] / full['stored']:.1f}% | {p['wall'] / full['wall']:.2f}x | "
+              f"{p['source_read'] / 2**20:.0f} | {p['rss']:.0f} | {b['wall']:.2f} | {b['stored'] / 2**20:.1f} | {b['source_read'] / 2**20:.0f} | {ratio:.2f} |")
     if read("incr.chain-restore.1.time") and read("incr.full-restore.1.time"):
         c, f = one("chain-restore"), one("full-restore")
         print(f"\nRestore of the full + 6 incrementals: {c['wall']:.2f} s (peak RSS {c['rss']:.0f} MiB); of a full of the same data: {f['wall']:.2f} s; "
               f"**{c['wall'] / f['wall']:.2f}x** (target ≤ 1.2x).")
-    print("\nTargets: a contiguous-1% incremental stores ≤ 3% of the full and takes ≤ 0.5x its wall time.\n")
+    print("\nTargets: a contiguous-1% incremental stores ≤ 3% of the full and takes ≤ 0.5x its wall time (PostgreSQL 17 native: ≤ 0.2x).\n")
 
 notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
 if os.path.exists(notes):

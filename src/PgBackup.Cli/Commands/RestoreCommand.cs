@@ -44,7 +44,7 @@ internal static class RestoreCommand
             var result = await TransferProgress.RunAsync("restore", log, progress => new RestoreRun(policy, log, progress).RunAsync(options, token, plan));
             RestorePlanOutput.WriteSummary(result);
             if (pgBin is null) return 0;
-            return await RecoveryReport.StartAndReportAsync(result, pgBin, options, ServerUser(parse, o), parse.GetValue(o.StopAfter), token);
+            return await RecoveryReport.StartAndReportAsync(result, pgBin, options, ServerUser(parse, o), parse.GetValue(o.StopAfter), log, token);
         }, ct));
         return command;
     }

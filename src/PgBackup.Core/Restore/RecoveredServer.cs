@@ -8,11 +8,14 @@ namespace PgBackup.Restore;
 /// then says where it ended. PostgreSQL refuses to run as root, so when we are root the server
 /// runs as <see cref="OsUser"/>, who is given the directories first.
 /// </summary>
-public sealed class RecoveredServer(string pgBin, string pgData, int port, string? osUser)
+public sealed partial class RecoveredServer(string pgBin, string pgData, int port, string? osUser)
 {
     public string LogPath => Path.Combine(pgData, "pgbackup-recovery.log");
 
     public string? OsUser => osUser;
+
+    /// <summary>The WAL segments recovery has taken so far (PostgreSQL logs each it restores), while <see cref="StartAsync"/> waits.</summary>
+    public int SegmentsRestored { get; private set; }
 
     /// <summary>The binaries of <paramref name="major"/>: --pg-bin, else pg_config's bindir, else Debian's layout.</summary>
     public static string FindBinaries(string? pgBin, int major)
@@ -45,6 +48,7 @@ public sealed class RecoveredServer(string pgBin, string pgData, int port, strin
         {
             await Task.Delay(250, ct).ConfigureAwait(false);
             var log = File.Exists(LogPath) ? await File.ReadAllTextAsync(LogPath, ct).ConfigureAwait(false) : "";
+            SegmentsRestored = RestoredSegment().Count(log);
             if (RecoveryOutcome.FromLog(log) is { } outcome) return outcome;
             if (!File.Exists(Path.Combine(pgData, "postmaster.pid")) && log.Length > 0 && !log.Contains("shutdown at recovery target", StringComparison.Ordinal))
                 return new RecoveryOutcome(RecoveryEnd.Failed, null, null, null, null, $"the server exited during recovery; see {LogPath}");
@@ -80,4 +84,7 @@ public sealed class RecoveredServer(string pgBin, string pgData, int port, strin
         p.WaitForExit();
         return (p.ExitCode, stdout.Result + stderr);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"restored log file ""[0-9A-F]{24}"" from archive")]
+    private static partial System.Text.RegularExpressions.Regex RestoredSegment();
 }

@@ -1,4 +1,5 @@
 using PgBackup.Errors;
+using PgBackup.IO;
 
 namespace PgBackup.Restore;
 
@@ -16,12 +17,15 @@ public static class RecoveryStart
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromHours(6);
 
     /// <param name="ended">Shown the outcome before it is judged, so a failed recovery is reported in full first.</param>
+    /// <param name="progress">Shown the WAL recovery has replayed (and, while it still arrives, downloaded) as it goes.</param>
     public static async Task<RecoveryStartResult> RunAsync(RestoreResult restored, string pgBin, RestoreOptions options, string? osUser, bool stopAfter,
-        Action<RecoveryStartResult> ended, CancellationToken ct)
+        Action<RecoveryStartResult> ended, IProgress<CopyProgress>? progress, CancellationToken ct)
     {
         var server = new RecoveredServer(pgBin, restored.PgData, options.Port, osUser);
         var started = DateTimeOffset.UtcNow;
-        var outcome = await server.StartAsync(restored.Directories, RecoveryTimeout, ct).ConfigureAwait(false);
+        RecoveryOutcome outcome;
+        using (new CopyProgressReporter(progress, () => Recovering(server, restored, started)))
+            outcome = await server.StartAsync(restored.Directories, RecoveryTimeout, ct).ConfigureAwait(false);
         // Recovery is over either way: WAL still arriving is not wanted now, and a download that failed
         // matters only if recovery failed (it may be why).
         var walFailure = restored.Arrival.Failure;
@@ -37,6 +41,18 @@ public static class RecoveryStart
             return result with { Running = false };
         }
         return result;
+    }
+
+    /// <summary>
+    /// Recovery's progress: the segments the server took of all the restore spooled (the backup's own
+    /// and the archived ones), and while the archived ones still arrive, how many have.
+    /// </summary>
+    private static CopyProgress Recovering(RecoveredServer server, RestoreResult restored, DateTimeOffset started)
+    {
+        var backup = restored.Plan.Backup;
+        var arriving = restored.Arrival.Arriving ? $"{restored.Arrival.SegmentsArrived}/{restored.WalSegments} segments downloaded" : null;
+        return new CopyProgress("replaying WAL", server.SegmentsRestored * backup.WalSegmentSize,
+            (backup.Wal.Count + restored.WalSegments) * backup.WalSegmentSize, arriving, DateTimeOffset.UtcNow - started);
     }
 
     /// <summary>

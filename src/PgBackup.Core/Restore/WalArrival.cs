@@ -8,12 +8,23 @@ namespace PgBackup.Restore;
 /// </summary>
 public sealed class WalArrival
 {
-    public static readonly WalArrival None = new(null);
+    public static readonly WalArrival None = new(null, null);
 
     private readonly CancellationTokenSource? _stop;
+    private readonly ArchivedWalDownload? _wal;
     private Exception? _failure;
 
-    private WalArrival(CancellationTokenSource? stop) => _stop = stop;
+    private WalArrival(CancellationTokenSource? stop, ArchivedWalDownload? wal)
+    {
+        _stop = stop;
+        _wal = wal;
+    }
+
+    /// <summary>Whether segments are still downloading while the server recovers.</summary>
+    public bool Arriving => _wal is not null && !Completion.IsCompleted;
+
+    /// <summary>How many of the archived segments have arrived so far.</summary>
+    public long SegmentsArrived => _wal?.SegmentsWritten ?? 0;
 
     /// <summary>Ends when every segment is written; faults with the download's error.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -28,7 +39,7 @@ public sealed class WalArrival
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         WalSpool.BeginArrival(spool, wal.Segments.Select(s => s.FileName));
-        var arrival = new WalArrival(stop);
+        var arrival = new WalArrival(stop, wal);
         arrival.Completion = Task.Run(async () =>
         {
             try { await wal.FetchSegmentsAsync(stop.Token).ConfigureAwait(false); }

@@ -38,8 +38,11 @@ public sealed class LongReplayFacts(SandboxFixture sandbox, ITestOutputHelper ou
         var calls = Directory.CreateDirectory(Path.Combine(restored.Parent, "calls"));
         File.SetUnixFileMode(calls.FullName, (UnixFileMode)0b111_111_111); // the restored server's user writes here
         var callLog = Path.Combine(calls.FullName, "restore-command");
-        var run = await repo.RunAsync(["restore", .. restored.RestoreArgs, "--time", target!, "--start", "--restore-command", $"echo %f >> {callLog}; exit 1"]);
+        var run = await repo.RunAsync(["restore", .. restored.RestoreArgs, "--time", target!, "--start", "--restore-command", $"echo %f >> {callLog}; exit 1", "--verbose"]);
         Assert.True(run.ExitCode == 0, run.ToString());
+        // Recovery shows its progress (a log line every few seconds off a terminal): WAL replayed, and downloaded while it arrives.
+        Assert.Matches(@"recovery: replaying WAL [1-9][0-9.]* [KMG]iB of [0-9.]+ GiB \(\d+%\)", run.Stderr);
+        Assert.Matches(@"recovery: replaying WAL .*, \d+/\d+ segments downloaded", run.Stderr);
         var spooled = int.Parse(System.Text.RegularExpressions.Regex.Match(run.Stdout, @"(\d+) archived WAL segment\(s\)").Groups[1].Value, CultureInfo.InvariantCulture);
         output.WriteLine(run.Stdout);
         Assert.True(spooled >= TargetMarker, $"only {spooled} segments were spooled");

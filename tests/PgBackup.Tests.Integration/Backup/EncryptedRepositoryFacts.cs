@@ -69,7 +69,7 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         await using (var server = await RestoredServer.StartAsync(pgData, port))
         {
             Assert.Equal(dataset.KnownChecksum, await _bed.ScalarAsync<string>(port, BackupTestbed.Database, SourceDataset.ChecksumSql));
-            Assert.Equal(1L, await _bed.ScalarAsync<long>(port, BackupTestbed.Database, $"SELECT count(*) FROM encryption_marker WHERE t = '{marker}'"));
+            Assert.Equal(2L, await _bed.ScalarAsync<long>(port, BackupTestbed.Database, $"SELECT count(*) FROM encryption_marker WHERE t = '{marker}'"));
         }
 
         var verified = await PgBackupCli.RunAsync("verify", "--policy", policy, id);
@@ -151,7 +151,9 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
     private async Task<(string Name, byte[] Content, int SwitchOffset)> WriteMarkerAsync(string marker)
     {
         var leader = await _bed.LeaderPortAsync();
-        await _bed.ExecuteAsync(leader, BackupTestbed.Database, $"CREATE TABLE IF NOT EXISTS encryption_marker (t text); INSERT INTO encryption_marker VALUES ('{marker}')");
+        // Two rows: a WAL page header (every 8 KiB) can split one record's copy of the marker, never both adjacent ones.
+        await _bed.ExecuteAsync(leader, BackupTestbed.Database,
+            $"CREATE TABLE IF NOT EXISTS encryption_marker (t text); INSERT INTO encryption_marker VALUES ('{marker}'); INSERT INTO encryption_marker VALUES ('{marker}')");
         var name = await _bed.ScalarAsync<string>(leader, "postgres", "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
         var switched = await _bed.ScalarAsync<string>(leader, "postgres", "SELECT pg_switch_wal()::text");
         await _bed.WaitForReplicasAsync(TimeSpan.FromSeconds(60));

@@ -35,14 +35,15 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         var removed = await BackupCatalog.RemoveDebrisAsync(repository, log, ct).ConfigureAwait(false);
         if (removed > 0) log.LogInformation("Removed the debris of {Count} dead backup(s)", removed);
 
-        // What an incremental may build on, read once: its candidate reference's member is the preferred source.
-        IReadOnlyList<BackupManifest> complete = type == BackupType.Full ? [] : await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
-        var referenceMember = ReferenceChoice.Candidate(type, complete)?.Source.Member;
         var failedMembers = new HashSet<string>(StringComparer.Ordinal);
         // With retries, a source failing over is waited out (backup.retry_wait) instead of failing at the next choice.
         var wait = retries > 0 ? policy.Backup.RetryWait : TimeSpan.Zero;
         for (var attempt = 0; ; attempt++)
         {
+            // What an incremental may build on, read afresh for each attempt (a retry may come minutes later, after an
+            // expire): the same list chooses the reference, and its candidate's member is the preferred source.
+            IReadOnlyList<BackupManifest> complete = type == BackupType.Full ? [] : await BackupCatalog.ListCompleteAsync(repository, ct).ConfigureAwait(false);
+            var referenceMember = ReferenceChoice.Candidate(type, complete)?.Source.Member;
             var chosen = await QualifyingSource.ChooseAsync(new SourceSelector(policy, log, referenceMember), failedMembers, wait, log, ct).ConfigureAwait(false);
             var member = chosen.Member;
             log.LogInformation("Backing up cluster {Cluster} from {Member} ({Host}:{Port}), {Verdict}", policy.Cluster, member.Name, member.Host, member.Port, chosen.Verdict);

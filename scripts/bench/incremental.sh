@@ -7,9 +7,10 @@
 
 incr_policy() {
   sed "s|$BENCH/repo-client|$BENCH/repo-incr|" "$BENCH/client.yaml" >"$BENCH/incr.yaml"
+  rm -rf "$BENCH/repo-incr" "$BENCH/repo-incr-block"
+  [[ "$BENCH_PG" != 15 ]] || return 0
   sed "s|$BENCH/repo-client|$BENCH/repo-incr-block|" "$BENCH/client.yaml" >"$BENCH/incr-block.yaml"
   echo "  native_incremental: off" >>"$BENCH/incr-block.yaml" # backup: is the policy's last section
-  rm -rf "$BENCH/repo-incr" "$BENCH/repo-incr-block"
 }
 
 # incr_stored POLICY REPOSITORY RESULT: the newest backup's own folder size (what it added to the

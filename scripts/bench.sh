@@ -29,7 +29,7 @@ source "$REPO/scripts/bench/incremental.sh"
 source "$REPO/scripts/bench/s3-latency.sh"
 source "$REPO/scripts/bench/rto.sh"
 
-for p in pgbackrest hyperfine time; do
+for p in pgbackrest hyperfine time zstd; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
 done

@@ -831,12 +831,16 @@ phase_switch() {
 # Phase: one flipped byte in each kind of stored object
 # ---------------------------------------------------------------------------------------------
 # flip FILE MODE: MODE middle (the byte in the middle, xor 0x01) or json:KEY (the last decimal digit of
-# KEY's string value, xor 0x01, so it stays a digit and the JSON stays valid). Prints the offset.
+# KEY's string value, xor 0x01, so it stays a digit and the JSON stays valid; a zstd-encoded document,
+# as manifest.json is stored, is decoded, edited and encoded again, as a person editing it would). Prints the offset.
 flip() {
   python3 - "$1" "$2" <<'PY'
-import sys, re
+import sys, re, subprocess
 path, mode = sys.argv[1], sys.argv[2]
 data = bytearray(open(path, 'rb').read())
+encoded = mode != 'middle' and data[:4] == b'\x28\xb5\x2f\xfd'
+if encoded:
+    data = bytearray(subprocess.run(['zstd', '-dcq'], input=bytes(data), capture_output=True, check=True).stdout)
 if mode == 'middle':
     off = len(data) // 2
 else:
@@ -847,6 +851,8 @@ else:
     if not digits: sys.exit(f"no digit in {key!r}")
     off = digits[-1]
 data[off] ^= 0x01
+if encoded:
+    data = subprocess.run(['zstd', '-cq'], input=bytes(data), capture_output=True, check=True).stdout
 open(path, 'wb').write(data)
 print(off)
 PY
@@ -899,6 +905,7 @@ phase_corrupt() {
   k="$(sed -n "$(( ($(wc -l <<<"$wals") + 1) / 2 ))p" <<<"$wals")"; [[ -n $k ]] && corrupt_one "a backup WAL segment" "$arc" "$k" middle
   k="backups/$id/backup_manifest.zst";                             corrupt_one "backup_manifest.zst" "$arc" "$k" middle
   k="backups/$id/manifest.json";                                   corrupt_one "manifest.json (a digit of endLsn)" "$arc" "$k" json:endLsn
+  corrupt_one "manifest.json (the middle byte of its zstd object)" "$arc" "$k" middle
   corrupt_one "repo.json (a digit of systemIdentifier)" "$arc" repo.json json:systemIdentifier
   k="$(pick 'wal/0*/0*[0-9A-F].zst' '$p')";                         [[ -n $k ]] && corrupt_one "an archived WAL segment" "$arc" "$k" middle
   k="$(pick 'wal/0*/*.partial*' '$p')"

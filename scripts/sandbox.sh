@@ -192,6 +192,7 @@ ensure_packages() {
   command -v npm >/dev/null || missing+=(npm)
   command -v curl >/dev/null || missing+=(curl)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v zstd >/dev/null || missing+=(zstd)   # the scripts read manifest.json (zstd-encoded) with it
   [[ -x "$PYTHON" ]] || missing+=(python3)
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v ps >/dev/null || missing+=(procps)

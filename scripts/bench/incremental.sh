@@ -19,7 +19,7 @@ incr_stored() {
   local id
   id="$("$BENCH/pgbackup/pgbackup" list --policy "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')"
   du -sb "$2/bench/backups/$id" | cut -f1 >"$BENCH/results/$3.stored"
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["format"])' "$2/bench/backups/$id/manifest.json" >"$BENCH/results/$3.format"
+  zstd -dcq "$2/bench/backups/$id/manifest.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])' >"$BENCH/results/$3.format"
 }
 
 pgbackrest_stored() {

@@ -48,7 +48,7 @@ public static class DrillReports
     public static byte[] Serialize(DrillReport report) => JsonSerializer.SerializeToUtf8Bytes(report, DrillReportJson.Default.DrillReport);
 
     public static Task WriteAsync(BackupRepository repository, DrillReport report, CancellationToken ct) =>
-        repository.Store.PutDocumentAsync(repository.Layout.DrillReport(report.FinishedAt), repository.Codec, Serialize(report), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.DrillReport(report.FinishedAt), repository.Codec, DocumentKind.DrillReport, Serialize(report), ct);
 
     /// <summary>The newest drill report, or null if no drill has run.</summary>
     public static async Task<DrillReport?> ReadLatestAsync(BackupRepository repository, CancellationToken ct)

@@ -130,7 +130,7 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
 
     private static string? Reference(ArchivedSandbox repo, string id)
     {
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(repo.ClusterRoot, "backups", id, "manifest.json")));
+        using var json = System.Text.Json.JsonDocument.Parse(StoredDocumentFile.ReadText(Path.Combine(repo.ClusterRoot, "backups", id, "manifest.json")));
         return json.RootElement.TryGetProperty("reference", out var reference) ? reference.GetString() : null;
     }
 
@@ -142,7 +142,7 @@ public sealed class RetentionFacts(SandboxFixture sandbox)
     /// <summary>The 24-hex name of the segment holding a backup's start LSN, from its manifest.</summary>
     private static string StartSegment(ArchivedSandbox repo, string id)
     {
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(repo.ClusterRoot, "backups", id, "manifest.json")));
+        using var json = System.Text.Json.JsonDocument.Parse(StoredDocumentFile.ReadText(Path.Combine(repo.ClusterRoot, "backups", id, "manifest.json")));
         var lsn = PgBackup.Postgres.Lsn.Parse(json.RootElement.GetProperty("startLsn").GetString()!);
         var timeline = json.RootElement.GetProperty("timeline").GetUInt32();
         return PgBackup.Postgres.WalSegmentName.Containing(timeline, lsn).FileName;

@@ -108,20 +108,20 @@ public sealed class VerifiedRepository : IAsyncLifetime
     /// <summary>
     /// Changes the last digit of the value that follows <paramref name="member"/> (e.g. <c>"endLsn":"</c>)
     /// in a JSON document to another digit, until the returned scope ends: the document stays valid
-    /// JSON and the value stays well-formed, only wrong.
+    /// JSON, stored the way it was (plain or a valid zstd object), and the value stays well-formed, only wrong.
     /// </summary>
     public static IDisposable FlipDigit(string file, string member)
     {
         var original = File.ReadAllBytes(file);
-        var text = System.Text.Encoding.UTF8.GetString(original);
-        var start = text.IndexOf(member, StringComparison.Ordinal);
-        Assert.True(start >= 0, $"{member} not in {file}");
-        var at = start + member.Length;
-        while (char.IsAsciiHexDigit(text[at]) || text[at] == '/') at++;
-        at--;
-        var damaged = (byte[])original.Clone();
-        damaged[at] = (byte)(text[at] == '1' ? '2' : '1');
-        File.WriteAllBytes(file, damaged);
+        StoredDocumentFile.Edit(file, text =>
+        {
+            var start = text.IndexOf(member, StringComparison.Ordinal);
+            Assert.True(start >= 0, $"{member} not in {file}");
+            var at = start + member.Length;
+            while (char.IsAsciiHexDigit(text[at]) || text[at] == '/') at++;
+            at--;
+            return text[..at] + (text[at] == '1' ? '2' : '1') + text[(at + 1)..];
+        });
         return new Restore(() => File.WriteAllBytes(file, original));
     }
 

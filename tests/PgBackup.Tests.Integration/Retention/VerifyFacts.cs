@@ -184,9 +184,12 @@ public sealed class VerifyFacts(VerifiedRepository verified) : IClassFixture<Ver
     public async Task Restore_refuses_a_manifest_with_a_damaged_property_name_in_one_line()
     {
         var manifest = Path.Combine(FrozenBackup(verified.ChunkedBackupId), "manifest.json");
-        var original = await File.ReadAllTextAsync(manifest);
-        var firstPath = original.IndexOf("\"path\":", StringComparison.Ordinal);
-        await File.WriteAllTextAsync(manifest, original[..firstPath] + "\"pAth\":" + original[(firstPath + "\"path\":".Length)..]);
+        var original = await File.ReadAllBytesAsync(manifest);
+        StoredDocumentFile.Edit(manifest, text =>
+        {
+            var firstPath = text.IndexOf("\"path\":", StringComparison.Ordinal);
+            return text[..firstPath] + "\"pAth\":" + text[(firstPath + "\"path\":".Length)..];
+        });
         var pgData = Path.Combine(verified.Frozen.Directory, "pgdata");
         try
         {
@@ -200,7 +203,7 @@ public sealed class VerifyFacts(VerifiedRepository verified) : IClassFixture<Ver
         }
         finally
         {
-            await File.WriteAllTextAsync(manifest, original);
+            await File.WriteAllBytesAsync(manifest, original);
         }
     }
 

@@ -85,7 +85,7 @@ public static class BackupCatalog
 
     /// <summary>Publishes a backup: after this put, the backup is listed as complete. The manifest carries its own checksum (<see cref="DocumentChecksum"/>).</summary>
     public static Task WriteManifestAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct) =>
-        repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, DocumentKind.BackupManifest, JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
 
     /// <summary>Expires a complete backup: see <see cref="RemoveAsync"/>.</summary>
     public static Task RemoveCompleteAsync(BackupRepository repository, string id, CancellationToken ct) =>

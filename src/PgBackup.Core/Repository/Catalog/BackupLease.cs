@@ -65,7 +65,7 @@ public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset Proc
     }
 
     public Task WriteAsync(BackupRepository repository, string backupId, CancellationToken ct) =>
-        repository.Store.PutDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec, JsonSerializer.SerializeToUtf8Bytes(this, BackupManifestJson.Default.BackupLease), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec, DocumentKind.BackupLease, JsonSerializer.SerializeToUtf8Bytes(this, BackupManifestJson.Default.BackupLease), ct);
 
     /// <summary>The backup's lease, or null if it has none or it is damaged: a damaged lease tells nothing, so the age rule decides (verify names it).</summary>
     public static async Task<BackupLease?> ReadAsync(BackupRepository repository, string backupId, CancellationToken ct)

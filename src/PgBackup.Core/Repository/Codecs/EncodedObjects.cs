@@ -64,6 +64,12 @@ public static class EncodedObjects
     public static async Task<DecodedObject> GetDecodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream destination, CancellationToken ct = default)
     {
         await using var stored = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        return await store.DecodeAsync(key, codec, stored, destination, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Decodes <paramref name="stored"/>, the content of the object <paramref name="key"/>, into <paramref name="destination"/>.</summary>
+    private static async Task<DecodedObject> DecodeAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream stored, Stream destination, CancellationToken ct)
+    {
         await using var decoded = codec.Decode(stored);
         try
         {
@@ -77,15 +83,16 @@ public static class EncodedObjects
     }
 
     /// <summary>
-    /// Stores a small JSON document (manifest.json, lease.json, a drill report) with its
+    /// Stores a JSON document (manifest.json, lease.json, a drill report) with its
     /// <see cref="DocumentChecksum"/>: as it is in an unencrypted repository, so people and
-    /// scripts can read it; encoded like any other object in an encrypted one, because a backup
-    /// manifest lists every file name and database.
+    /// scripts can read it, unless its <paramref name="kind"/> is <see cref="DocumentKind.Compressed"/>;
+    /// encoded like any other object in an encrypted one, because a backup manifest lists every
+    /// file name and database.
     /// </summary>
-    public static async Task PutDocumentAsync(this IObjectStore store, string key, RepositoryCodec codec, byte[] json, CancellationToken ct = default)
+    public static async Task PutDocumentAsync(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, byte[] json, CancellationToken ct = default)
     {
         var sealedJson = DocumentChecksum.Seal(json);
-        if (codec.IsEncrypted)
+        if (codec.IsEncrypted || kind.Compressed)
             await store.PutEncodedAsync(key, codec, new MemoryStream(sealedJson), ct).ConfigureAwait(false);
         else
             await store.PutAsync(key, sealedJson, ct).ConfigureAwait(false);
@@ -98,16 +105,26 @@ public static class EncodedObjects
         (await store.ReadCheckedDocumentAsync(key, codec, kind, parse, ct).ConfigureAwait(false)).Document;
 
     /// <summary>As <see cref="ReadDocumentAsync"/>, and whether a checksum vouched for the document (false: written by an older version, unchecked).</summary>
+    /// <remarks>
+    /// An unencrypted document is read whether stored plain or zstd-encoded (told apart by zstd's
+    /// frame magic, which no JSON document begins with), so manifests written before
+    /// <see cref="DocumentKind.Compressed"/> existed still read, and a document's kind can change how it is stored.
+    /// </remarks>
     public static async Task<(T Document, bool Checksummed)> ReadCheckedDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
     {
         using var stored = new MemoryStream();
-        if (codec.IsEncrypted)
-            await store.GetDecodedAsync(key, codec, stored, ct).ConfigureAwait(false);
-        else
-            await using (var raw = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
-                await raw.CopyToAsync(stored, ct).ConfigureAwait(false);
-        return await store.OpenDocumentAsync(key, stored.ToArray(), kind, parse, ct).ConfigureAwait(false);
+        await using (var raw = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
+            await raw.CopyToAsync(stored, ct).ConfigureAwait(false);
+        if (!codec.IsEncrypted && !stored.GetBuffer().AsSpan(0, (int)stored.Length).StartsWith(ZstdFrameMagic))
+            return await store.OpenDocumentAsync(key, stored.ToArray(), kind, parse, ct).ConfigureAwait(false);
+        stored.Position = 0;
+        using var plain = new MemoryStream();
+        await store.DecodeAsync(key, codec, stored, plain, ct).ConfigureAwait(false);
+        return await store.OpenDocumentAsync(key, plain.ToArray(), kind, parse, ct).ConfigureAwait(false);
     }
+
+    /// <summary>The first four bytes of every zstd frame (RFC 8878, 3.1.1).</summary>
+    private static ReadOnlySpan<byte> ZstdFrameMagic => [0x28, 0xB5, 0x2F, 0xFD];
 
     /// <summary>Checks the <see cref="DocumentChecksum"/> of a document already read (<paramref name="stored"/>, plain) and parses its content.</summary>
     /// <exception cref="RepositoryException">The document fails its checksum.</exception>

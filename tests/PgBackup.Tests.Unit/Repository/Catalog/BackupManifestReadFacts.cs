@@ -34,7 +34,35 @@ public sealed class BackupManifestReadFacts : IDisposable
 
         Assert.True(checksummed);
         Assert.Equal(JsonOf(ManifestSamples.ClientCompressed), JsonOf(manifest));
-        Assert.StartsWith("{\"checksum\":\"", await File.ReadAllTextAsync(ManifestPath));
+        var (text, encoded) = StoredDocumentFile.Read(ManifestPath);
+        Assert.True(encoded, "manifest.json is stored zstd-encoded");
+        Assert.StartsWith("{\"checksum\":\"", text);
+    }
+
+    [Fact]
+    public async Task A_plain_manifest_of_an_earlier_version_still_reads_checked()
+    {
+        await BackupCatalog.WriteManifestAsync(_repository, ManifestSamples.ClientCompressed, CancellationToken.None);
+        var (text, _) = StoredDocumentFile.Read(ManifestPath);
+        StoredDocumentFile.Write(ManifestPath, text, encoded: false);
+
+        var (manifest, checksummed) = await BackupCatalog.ReadCheckedManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None);
+
+        Assert.True(checksummed);
+        Assert.Equal(JsonOf(ManifestSamples.ClientCompressed), JsonOf(manifest));
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_of_the_encoded_manifest_is_a_repository_error_naming_it()
+    {
+        await BackupCatalog.WriteManifestAsync(_repository, ManifestSamples.ClientCompressed, CancellationToken.None);
+        var stored = await File.ReadAllBytesAsync(ManifestPath);
+        stored[stored.Length / 2] ^= 0x01;
+        await File.WriteAllBytesAsync(ManifestPath, stored);
+
+        var e = await Assert.ThrowsAsync<RepositoryException>(() => BackupCatalog.ReadManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None));
+
+        Assert.Contains($"backups/{ManifestSamples.Id}/manifest.json", e.Message);
     }
 
     [Theory]
@@ -45,7 +73,7 @@ public sealed class BackupManifestReadFacts : IDisposable
     public async Task A_flipped_digit_is_a_repository_error_naming_the_manifest(string intact, string damaged)
     {
         await BackupCatalog.WriteManifestAsync(_repository, ManifestSamples.ClientCompressed, CancellationToken.None);
-        await ReplaceAsync(intact, damaged);
+        Replace(intact, damaged);
 
         var e = await Assert.ThrowsAsync<RepositoryException>(() => BackupCatalog.ReadManifestAsync(_repository, ManifestSamples.Id, CancellationToken.None));
 
@@ -94,11 +122,11 @@ public sealed class BackupManifestReadFacts : IDisposable
         await File.WriteAllTextAsync(ManifestPath, json);
     }
 
-    private async Task ReplaceAsync(string intact, string damaged)
+    private void Replace(string intact, string damaged)
     {
-        var text = await File.ReadAllTextAsync(ManifestPath);
+        var (text, encoded) = StoredDocumentFile.Read(ManifestPath);
         Assert.Contains(intact, text);
-        await File.WriteAllTextAsync(ManifestPath, ReplaceFirst(text, intact, damaged));
+        StoredDocumentFile.Write(ManifestPath, ReplaceFirst(text, intact, damaged), encoded);
     }
 
     private static string ReplaceFirst(string text, string intact, string damaged)

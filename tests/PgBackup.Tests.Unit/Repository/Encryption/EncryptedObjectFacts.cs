@@ -145,7 +145,7 @@ public sealed class EncryptedObjectFacts : IDisposable
     {
         var json = """{"files": ["base/16384/CONFIDENTIAL-MARKER-7f3a"]}"""u8.ToArray();
 
-        await _store.PutDocumentAsync("b/manifest.json", _codec, json);
+        await _store.PutDocumentAsync("b/manifest.json", _codec, DocumentKind.BackupManifest, json);
         var read = await _store.ReadDocumentAsync("b/manifest.json", _codec, DocumentKind.BackupManifest, async (s, t) =>
         {
             var copy = new MemoryStream();
@@ -158,19 +158,32 @@ public sealed class EncryptedObjectFacts : IDisposable
     }
 
     [Fact]
-    public async Task Document_of_an_unencrypted_repository_stays_plain_json()
+    public async Task Small_document_of_an_unencrypted_repository_stays_plain_json()
+    {
+        var json = """{"host": "h"}"""u8.ToArray();
+
+        await _store.PutDocumentAsync("b/lease.json", new RepositoryCodec(), DocumentKind.BackupLease, json);
+
+        Assert.Equal(DocumentChecksum.Seal(json), await StoredAsync("b/lease.json"));
+    }
+
+    [Fact]
+    public async Task Manifest_of_an_unencrypted_repository_is_a_zstd_object_any_zstd_decodes()
     {
         var json = """{"id": "x"}"""u8.ToArray();
 
-        await _store.PutDocumentAsync("b/manifest.json", new RepositoryCodec(), json);
+        await _store.PutDocumentAsync("b/manifest.json", new RepositoryCodec(), DocumentKind.BackupManifest, json);
 
-        Assert.Equal(DocumentChecksum.Seal(json), await StoredAsync("b/manifest.json"));
+        using var decompressor = new ZstdSharp.DecompressionStream(new MemoryStream(await StoredAsync("b/manifest.json")));
+        using var plain = new MemoryStream();
+        await decompressor.CopyToAsync(plain);
+        Assert.Equal(DocumentChecksum.Seal(json), plain.ToArray());
     }
 
     [Fact]
     public async Task Tampered_document_is_a_repository_error_naming_it()
     {
-        await _store.PutDocumentAsync("b/lease.json", _codec, """{"host": "h"}"""u8.ToArray());
+        await _store.PutDocumentAsync("b/lease.json", _codec, DocumentKind.BackupLease, """{"host": "h"}"""u8.ToArray());
         var stored = await StoredAsync("b/lease.json");
         stored[^3] ^= 1;
         await StoreAsync("b/lease.json", stored);

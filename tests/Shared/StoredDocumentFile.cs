@@ -15,7 +15,7 @@ internal static class StoredDocumentFile
     public static (string Text, bool Encoded) Read(string path)
     {
         var stored = File.ReadAllBytes(path);
-        if (!stored.AsSpan().StartsWith((ReadOnlySpan<byte>)[0x28, 0xB5, 0x2F, 0xFD]))
+        if (!stored.AsSpan().StartsWith(RepositoryCodec.FrameMagic))
             return (Encoding.UTF8.GetString(stored), false);
         using var plain = new MemoryStream();
         using (var decoded = new RepositoryCodec().Decode(new MemoryStream(stored)))

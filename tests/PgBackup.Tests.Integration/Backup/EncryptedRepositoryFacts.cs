@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using PgBackup.Repository;
+using PgBackup.Repository.Codecs;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
 
@@ -15,7 +16,6 @@ namespace PgBackup.Tests.Integration.Backup;
 [Collection(SandboxCollection.Name)]
 public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutputHelper output) : IDisposable
 {
-    private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
     private readonly BackupTestbed _bed = new(fixture);
 
@@ -190,7 +190,7 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
                 Assert.Contains("\"keyCheck\"", Encoding.UTF8.GetString(bytes));
                 continue;
             }
-            Assert.False(bytes.AsSpan().StartsWith(ZstdMagic), $"{file} is a plain zstd frame");
+            Assert.False(bytes.AsSpan().StartsWith(RepositoryCodec.FrameMagic), $"{file} is a plain zstd frame");
             Assert.False(Contains(bytes, "pg_control") || Contains(bytes, "\"files\""), $"{file} holds readable file names");
         }
     }

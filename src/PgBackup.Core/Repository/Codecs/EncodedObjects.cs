@@ -115,16 +115,13 @@ public static class EncodedObjects
         using var stored = new MemoryStream();
         await using (var raw = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
             await raw.CopyToAsync(stored, ct).ConfigureAwait(false);
-        if (!codec.IsEncrypted && !stored.GetBuffer().AsSpan(0, (int)stored.Length).StartsWith(ZstdFrameMagic))
+        if (!codec.IsEncrypted && !stored.GetBuffer().AsSpan(0, (int)stored.Length).StartsWith(RepositoryCodec.FrameMagic))
             return await store.OpenDocumentAsync(key, stored.ToArray(), kind, parse, ct).ConfigureAwait(false);
         stored.Position = 0;
         using var plain = new MemoryStream();
         await store.DecodeAsync(key, codec, stored, plain, ct).ConfigureAwait(false);
         return await store.OpenDocumentAsync(key, plain.ToArray(), kind, parse, ct).ConfigureAwait(false);
     }
-
-    /// <summary>The first four bytes of every zstd frame (RFC 8878, 3.1.1).</summary>
-    private static ReadOnlySpan<byte> ZstdFrameMagic => [0x28, 0xB5, 0x2F, 0xFD];
 
     /// <summary>Checks the <see cref="DocumentChecksum"/> of a document already read (<paramref name="stored"/>, plain) and parses its content.</summary>
     /// <exception cref="RepositoryException">The document fails its checksum.</exception>

@@ -13,6 +13,9 @@ public sealed class RepositoryCodec
 {
     public const string Name = "zstd";
 
+    /// <summary>The first four bytes of every zstd frame (RFC 8878, 3.1.1): how a stored object is told from plain bytes.</summary>
+    internal static ReadOnlySpan<byte> FrameMagic => [0x28, 0xB5, 0x2F, 0xFD];
+
     public RepositoryCodec(int compressionLevel = 3, EncryptionKey? key = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(compressionLevel, Compressor.MinCompressionLevel);

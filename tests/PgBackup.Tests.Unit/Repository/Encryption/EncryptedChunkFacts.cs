@@ -36,8 +36,8 @@ public sealed class EncryptedChunkFacts : IDisposable
     {
         var stored = Encode(_plain);
 
-        Assert.False(stored.AsSpan().StartsWith(ZstdMagic));
-        Assert.False(stored.AsSpan(16).StartsWith(ZstdMagic)); // after the salt
+        Assert.False(stored.AsSpan().StartsWith(RepositoryCodec.FrameMagic));
+        Assert.False(stored.AsSpan(16).StartsWith(RepositoryCodec.FrameMagic)); // after the salt
         Assert.False(Contains(stored, Marker));
     }
 

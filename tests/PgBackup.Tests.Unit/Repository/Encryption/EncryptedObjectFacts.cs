@@ -53,8 +53,8 @@ public sealed class EncryptedObjectFacts : IDisposable
 
         Assert.Equal(plain, copy.ToArray());
         Assert.True(stored.Length < plain.Length / 2, "compressed before it is encrypted");
-        Assert.False(stored.AsSpan().StartsWith(ZstdMagic));
-        Assert.False(stored.AsSpan(16).StartsWith(ZstdMagic));
+        Assert.False(stored.AsSpan().StartsWith(RepositoryCodec.FrameMagic));
+        Assert.False(stored.AsSpan(16).StartsWith(RepositoryCodec.FrameMagic));
         Assert.False(Contains(stored, Marker));
     }
 

@@ -13,8 +13,6 @@ internal static class EncryptionSamples
 
     public static readonly EncryptionKey OtherKey = EncryptionKey.TryParse(new string('b', 64), "test")!;
 
-    public static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
-
     /// <summary>Compressible text with the marker on every line, like table rows holding a secret.</summary>
     public static byte[] Rows(int length, int seed = 1)
     {

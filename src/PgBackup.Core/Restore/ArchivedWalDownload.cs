@@ -23,6 +23,16 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
     /// <summary>The archived segments recovery replays, in replay order.</summary>
     public IReadOnlyList<WalSegmentName> Segments { get; } = plan.WalUntil is { } until ? plan.TimelinePath.SegmentsUntil(until).ToList() : [];
 
+    /// <summary>
+    /// Whether the archive's copy of <paramref name="fileName"/> is among <see cref="Segments"/>: then
+    /// the backup's own copy must not be restored. A replica's backup ends inside a segment, and its
+    /// copy is zero past that end; recovery reads those zeros as the end of WAL and promotes there,
+    /// losing every commit after the backup. While WAL arrives during recovery, the server would take
+    /// the backup's copy from the spool (or wal-fetch from pg_wal) before the archive's replaced it;
+    /// left out, restore_command waits for the archive's, which holds the same WAL and what follows.
+    /// </summary>
+    public bool Delivers(string fileName) => Segments.Any(s => s.FileName == fileName);
+
     /// <summary>The history files of the timeline path and the newest partial: small, and what recovery reads first.</summary>
     public async Task FetchHistoriesAsync(CancellationToken ct)
     {
@@ -61,7 +71,7 @@ internal sealed class ArchivedWalDownload(BackupRepository repository, RestorePl
         {
             // Written while the server may already run (WalArrival): it must own what it takes.
             owner?.Apply(temporary);
-            // Replaces the backup's own zero-padded copy of its last segment with the complete one.
+            // The newest partial may replace the backup's own zero-padded copy of its last segment.
             File.Move(temporary, path, overwrite: true);
             return;
         }

@@ -48,7 +48,7 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
                        content.BytesWritten + wal.SegmentsWritten * backup.WalSegmentSize, backup.DatabaseSize + plan.WalSegments * backup.WalSegmentSize, null, DateTimeOffset.UtcNow - started)))
             {
                 await content.WriteAsync(pgManifest, ct).ConfigureAwait(false);
-                foreach (var segment in backup.Wal)
+                foreach (var segment in backup.Wal.Where(w => !wal.Delivers(w.FileName)))
                 {
                     // In pg_wal as pg_basebackup leaves it (pg_verifybackup reads it there), and spooled for recovery.
                     var path = Path.Combine(target.PgData, "pg_wal", segment.FileName);

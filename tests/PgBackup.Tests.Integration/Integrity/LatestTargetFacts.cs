@@ -39,4 +39,40 @@ public sealed class LatestTargetFacts(SandboxFixture sandbox, ITestOutputHelper 
             Assert.True((long)(await count.ExecuteScalarAsync())! == round, $"round {round}: the restore lacks rows committed after the backup\n{run}\n--- recovery log\n{restored.RecoveryLog}");
         }
     }
+
+    /// <summary>
+    /// The same without the race: whatever restore leaves in pg_wal and its spool under a segment's
+    /// name is the archive's copy of it, so neither restore_command's spool nor wal-fetch (which
+    /// hands over pg_wal's copy after a restart) can give recovery the backup's zero-padded one.
+    /// </summary>
+    [Fact]
+    public async Task A_restore_past_the_backups_end_leaves_only_the_archives_copy_of_a_segment_in_pg_wal()
+    {
+        await using var repo = new ArchivedSandbox(sandbox);
+        await repo.BackupAsync();
+        await repo.LeaderAsync("SELECT txid_current()");
+        await repo.SwitchWalAndWaitArchivedAsync();
+
+        await using var restored = new RestoredDirectory();
+        var run = await repo.RunAsync(["restore", .. restored.RestoreArgs]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var timeline = (await repo.LeaderAsync("SELECT timeline_id FROM pg_control_checkpoint()"))!;
+        var archive = Path.Combine(repo.ClusterRoot, "wal", uint.Parse(timeline, System.Globalization.CultureInfo.InvariantCulture).ToString("X8", System.Globalization.CultureInfo.InvariantCulture));
+        var pgWal = Path.Combine(restored.PgData, "pg_wal");
+        var compared = 0;
+        foreach (var file in Directory.EnumerateFiles(pgWal, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f).Length == 24))
+        {
+            var archived = Path.Combine(archive, Path.GetFileName(file) + ".zst");
+            if (!File.Exists(archived)) continue;
+            using var decoded = new ZstdSharp.DecompressionStream(File.OpenRead(archived));
+            using var plain = new MemoryStream();
+            await decoded.CopyToAsync(plain);
+            var restoredCopy = await File.ReadAllBytesAsync(file);
+            Assert.True(plain.ToArray().AsSpan().SequenceEqual(restoredCopy), $"{Path.GetRelativePath(restored.PgData, file)} is not the archive's copy of the segment (the backup's own, zero past its end?)");
+            compared++;
+        }
+        output.WriteLine($"{compared} segment file(s) in pg_wal compared with the archive's");
+        Assert.True(compared > 0, "the restore spooled no archived segment");
+    }
 }

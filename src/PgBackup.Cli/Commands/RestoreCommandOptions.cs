@@ -31,15 +31,18 @@ internal sealed class RestoreCommandOptions
     public readonly Option<string?> PgBin = new("--pg-bin") { Description = "Directory of pg_ctl/postgres (default: pg_config --bindir, then /usr/lib/postgresql/MAJOR/bin)" };
     public readonly Option<string?> OsUser = new("--os-user") { Description = "When run as root: the user the server runs as (default postgres)" };
     public readonly Option<string?> RestoreCommand = new("--restore-command") { Description = "restore_command for the restored server (default: pgbackup wal-fetch with this policy)" };
+    public readonly Option<bool> Standby = new("--standby") { Description = "Join as a streaming replica: standby.signal, no recovery target, primary_conninfo and port left to Patroni" };
 
     public IEnumerable<Option> All =>
     [
         Backup, PgData, Time, Tz, Lsn, Xid, Name, Latest, Immediate, Timeline, Action, Exclusive, DryRun, Delta,
-        TablespaceMap, Port, Start, StopAfter, PgBin, OsUser, RestoreCommand,
+        TablespaceMap, Port, Start, StopAfter, PgBin, OsUser, RestoreCommand, Standby,
     ];
 
     public RecoveryTarget Target(ParseResult parse)
     {
+        if (parse.GetValue(Standby))
+            return StandbyTarget(parse);
         var given = new (string Flag, bool Set)[]
         {
             ("--time", parse.GetValue(Time) is not null), ("--lsn", parse.GetValue(Lsn) is not null), ("--xid", parse.GetValue(Xid) is not null),
@@ -67,6 +70,17 @@ internal sealed class RestoreCommandOptions
             "--immediate" => RecoveryTarget.Immediate(action),
             _ => action == RecoveryTargetAction.Promote ? RecoveryTarget.Latest() : throw new UsageException("--target-action needs a target; recovering all WAL always promotes"),
         };
+    }
+
+    /// <summary>Options that choose where recovery stops or how the server runs after it: a standby does neither.</summary>
+    private IEnumerable<Option> NotWithStandby => [Time, Tz, Lsn, Xid, Name, Latest, Immediate, Timeline, Action, Exclusive, Port, Start, StopAfter, PgBin];
+
+    private RecoveryTarget StandbyTarget(ParseResult parse)
+    {
+        var given = NotWithStandby.Where(option => parse.GetResult(option) is { Implicit: false }).Select(option => option.Name).ToList();
+        if (given.Count > 0)
+            throw new UsageException($"--standby cannot be combined with {string.Join(" or ", given)}: a standby has no recovery target and keeps its own configuration; it replays the archived WAL, then follows its primary");
+        return RecoveryTarget.Standby();
     }
 
     public Dictionary<uint, string> TablespaceMapOf(ParseResult parse)

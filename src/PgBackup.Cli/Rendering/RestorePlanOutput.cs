@@ -15,7 +15,7 @@ internal static class RestorePlanOutput
         if (plan.NewestPartial is { } partial) wal += $", plus the archiver's newest partial segment {partial.FileName} (the last seconds)";
         Console.Out.WriteLine($"""
             restore plan
-              target      {plan.Target.Describe()}, then {plan.Target.Action.ToString().ToLowerInvariant()}
+              target      {plan.Target.Describe()}{(plan.Target.IsStandby ? "" : ", then " + plan.Target.Action.ToString().ToLowerInvariant())}
               backup      {b.Id} from {b.Source.Member}, ended {b.EndTime:u} at LSN {b.EndLsn} on timeline {b.Timeline}
               timelines   {plan.DescribeTimelinePath()} (recovery_target_timeline {plan.Timeline})
               WAL         {wal}

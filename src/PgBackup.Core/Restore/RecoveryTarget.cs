@@ -4,7 +4,8 @@ using PgBackup.Postgres;
 
 namespace PgBackup.Restore;
 
-public enum RecoveryTargetKind { Immediate, Latest, Time, Lsn, Xid, Name }
+/// <summary>Where recovery stops; <see cref="Standby"/>: nowhere, the copy stays in recovery as a streaming replica.</summary>
+public enum RecoveryTargetKind { Immediate, Latest, Time, Lsn, Xid, Name, Standby }
 
 public enum RecoveryTargetAction { Promote, Pause, Shutdown }
 
@@ -23,6 +24,14 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value, bool
 
     /// <summary>Replay everything archived, then promote: what an operator wants after losing the whole cluster.</summary>
     public static RecoveryTarget Latest() => new(RecoveryTargetKind.Latest, null, false, RecoveryTargetAction.Promote);
+
+    /// <summary>
+    /// No target: the copy joins as a standby (restore --standby, Patroni's create_replica_methods),
+    /// replays the archived WAL the restore fetched and then follows its primary, across its timeline switches.
+    /// </summary>
+    public static RecoveryTarget Standby() => new(RecoveryTargetKind.Standby, null, false, RecoveryTargetAction.Promote);
+
+    public bool IsStandby => Kind == RecoveryTargetKind.Standby;
 
     /// <summary>An ISO 8601 time. Without an offset it needs <paramref name="timeZone"/> (an IANA name), else it is refused with a hint.</summary>
     public static RecoveryTarget AtTime(string text, string? timeZone, bool exclusive, RecoveryTargetAction action)
@@ -82,7 +91,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value, bool
         var setting = Kind switch
         {
             RecoveryTargetKind.Immediate => "recovery_target = 'immediate'",
-            RecoveryTargetKind.Latest => null,
+            RecoveryTargetKind.Latest or RecoveryTargetKind.Standby => null,
             RecoveryTargetKind.Time => $"recovery_target_time = '{Value}'",
             RecoveryTargetKind.Lsn => $"recovery_target_lsn = '{Value}'",
             RecoveryTargetKind.Xid => $"recovery_target_xid = '{Value}'",
@@ -91,8 +100,8 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value, bool
         if (setting is not null) yield return setting;
         if (Kind is RecoveryTargetKind.Time or RecoveryTargetKind.Lsn or RecoveryTargetKind.Xid or RecoveryTargetKind.Name)
             yield return $"recovery_target_inclusive = {(Exclusive ? "off" : "on")}";
-        // With no target PostgreSQL always promotes at the end of WAL; the action applies to targets only.
-        if (Kind != RecoveryTargetKind.Latest)
+        // With no target PostgreSQL always promotes at the end of WAL (a standby never ends it); the action applies to targets only.
+        if (Kind is not (RecoveryTargetKind.Latest or RecoveryTargetKind.Standby))
             yield return $"recovery_target_action = '{Action.ToString().ToLowerInvariant()}'";
     }
 
@@ -100,6 +109,7 @@ public sealed record RecoveryTarget(RecoveryTargetKind Kind, string? Value, bool
     {
         RecoveryTargetKind.Immediate => "the end of the backup (first consistent point)",
         RecoveryTargetKind.Latest => "the end of the archived WAL",
+        RecoveryTargetKind.Standby => "none: a standby, replaying the archived WAL, then following its primary",
         RecoveryTargetKind.Time => $"time {Value}{(Exclusive ? " (exclusive)" : "")}",
         RecoveryTargetKind.Lsn => $"LSN {Value}{(Exclusive ? " (exclusive)" : "")}",
         RecoveryTargetKind.Xid => $"transaction {Value}{(Exclusive ? " (exclusive)" : "")}",

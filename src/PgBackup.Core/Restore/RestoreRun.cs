@@ -17,7 +17,8 @@ public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyLis
 /// `pgbackup restore`, top-down: plan (backup, timeline path, WAL), refuse a non-empty target
 /// unless --delta, lay out directories and files, fill them from the packs in parallel, check
 /// every file's SHA-256, put the backup's WAL and the archived WAL up to the target into the WAL
-/// spool restore_command takes them from, and write the recovery settings so the copy recovers to the target and runs standalone.
+/// spool restore_command takes them from, and write the recovery settings so the copy recovers to the target and runs standalone
+/// (or, with <see cref="RecoveryTarget.Standby"/>, joins as a standby: the WAL also in pg_wal, standby.signal, no target).
 /// </summary>
 public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
@@ -59,10 +60,11 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
                 if (!options.WalDuringRecovery)
                     await wal.FetchSegmentsAsync(ct).ConfigureAwait(false);
             }
+            if (options.Target.IsStandby)
+                WalSpool.LinkIntoPgWal(target.PgData);
             TablespaceMap.Write(target, backup);
             content.ApplyMetadata();
-            RecoveryConfiguration.Apply(target.PgData, backup, options.Port, RecoverySettings(options, plan));
-            RestoreCompletion.WriteDurably(Path.Combine(target.PgData, "recovery.signal"), "");
+            RecoveryConfiguration.Apply(target.PgData, backup, options.Target, options.Port, RecoverySettings(options, plan));
             // The spool's files were flushed as they were written.
             await RestoreCompletion.CompleteAsync(target, spool, ct).ConfigureAwait(false);
             var arrival = options.WalDuringRecovery ? WalArrival.Start(wal, spool, ct) : WalArrival.None;
@@ -78,9 +80,10 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
         }
     }
 
+    // A standby follows its primary onto every later timeline; a recovery stays on the one it planned for.
     private static IEnumerable<string> RecoverySettings(RestoreOptions options, RestorePlan plan) =>
         options.Target.Settings(plan.Backup.LastRecordLsn)
-            .Append($"recovery_target_timeline = '{plan.Timeline}'")
+            .Append($"recovery_target_timeline = '{(options.Target.IsStandby ? "latest" : plan.Timeline)}'")
             .Concat(WalSpool.Settings(options.RestoreCommand));
 
     private static async Task RestoreEncodedAsync(BackupRepository repository, BackupManifest backup, EncodedObject obj, string path, CancellationToken ct)

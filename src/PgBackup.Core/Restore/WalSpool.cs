@@ -26,6 +26,24 @@ internal static class WalSpool
         return path;
     }
 
+    /// <summary>
+    /// A standby's manager may replace restore_command with its own (Patroni does): every spooled file
+    /// also gets a name in pg_wal, where PostgreSQL replays it with no restore_command at all, as after
+    /// pg_basebackup. A link replaces the backup's zero-padded copy of its last segment with the complete one.
+    /// </summary>
+    public static void LinkIntoPgWal(string pgData)
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(pgData, RelativePath)).Where(f => !Path.GetFileName(f).StartsWith('.')))
+            IO.HardLink.CreateOrCopy(file, Path.Combine(pgData, "pg_wal", Path.GetFileName(file)));
+    }
+
+    /// <summary>Removes the spool of a restore into <paramref name="pgData"/>, as recovery_end_command does.</summary>
+    public static void Remove(string pgData)
+    {
+        Directory.Delete(Path.Combine(pgData, RelativePath), recursive: true);
+        IO.DirectorySync.Flush(Path.Combine(pgData, "pg_wal"));
+    }
+
     /// <summary>Holds the id of the restore process still writing segments into the spool (<see cref="WalArrival"/>).</summary>
     private const string ArrivingMark = ".arriving";
 

@@ -18,6 +18,8 @@
 #                               base+10..12, PostgreSQL base+20..22, s3rver base+30
 #   PGBACKUP_SANDBOX_TIMEOUT    seconds any single wait may take (default 120)
 #   PGBACKUP_SANDBOX_NOBACKUP   comma-separated members written with tags {nobackup: true} on up
+#   PGBACKUP_SANDBOX_PGBACKUP   the pgbackup Patroni calls to build replicas from the repository
+#                               (default: the Release build in src/PgBackup.Cli/bin)
 #
 # Where data lives: everything root-owned (logs, pid files, endpoints.env, s3 data) is under the
 # state directory. Everything the postgres user owns (etcd data, PGDATA, Patroni configs, unix
@@ -45,6 +47,9 @@ S3RVER_DIR="$HELPERS/.s3rver-$S3RVER_VERSION"
 SUPER_PASSWORD=sandbox-super
 REPL_PASSWORD=sandbox-repl
 BACKUP_PASSWORD=sandbox-backup
+PGBACKUP="${PGBACKUP_SANDBOX_PGBACKUP:-$REPO/src/PgBackup.Cli/bin/Release/net10.0/pgbackup}"
+# The sandbox's own policy (its ports, its secrets): what Patroni's pgbackup replica method uses.
+POLICY="$STATE/policy.yaml"
 
 rest_port() { echo $((BASE + 10 + $1)); }   # member index 0..2
 pg_port() { echo $((BASE + 20 + $1)); }
@@ -263,6 +268,14 @@ EOF
     as_postgres chmod 0600 "$RUN/tls/server.key"
   fi
 
+  # Replicas are built from the repository when it holds a backup (pgbackup create-replica), else
+  # by basebackup from the leader: at the first `up` there is no backup, and pgbackup exits non-zero.
+  # Not for a chroot major: the host's pgbackup and .NET are not inside the chroot.
+  local replica_methods=""
+  [[ -n "$CHROOT" ]] || replica_methods="  create_replica_methods: [pgbackup, basebackup]
+  pgbackup:
+    command: $PGBACKUP create-replica --policy $POLICY"
+
   local i name nobackup
   for i in "${!MEMBERS[@]}"; do
     name="${MEMBERS[$i]}"
@@ -324,6 +337,7 @@ postgresql:
   data_dir: $RUN/$name/data
   bin_dir: $PG_BIN
   pgpass: $RUN/$name/pgpass
+$replica_methods
   authentication:
     superuser:
       username: postgres
@@ -458,11 +472,16 @@ SANDBOX_SUPERUSER_PASSWORD=$SUPER_PASSWORD
 SANDBOX_CLUSTER=$CLUSTER
 SANDBOX_PG_BIN=$PG_BIN
 SANDBOX_PG_MAJOR=$PG_MAJOR
+SANDBOX_POLICY=$POLICY
 EOF
   chmod 0600 "$STATE/endpoints.env.tmp"
   mv "$STATE/endpoints.env.tmp" "$STATE/endpoints.env"
-  # Secret files for policies/sandbox.yaml (password_file / access_key_file): never inline.
-  # Group postgres may read them: a restored server runs `pgbackup wal-fetch` as postgres.
+}
+
+# Secret files for policies/sandbox.yaml and $POLICY (password_file / access_key_file): never
+# inline. Group postgres may read them: a restored server runs `pgbackup wal-fetch` as postgres,
+# and so does Patroni `pgbackup create-replica`. Written before any member starts.
+write_secrets() {
   chmod 0711 "$STATE"
   install -d -m 0750 -g postgres "$STATE/secrets"
   (umask 027
@@ -470,6 +489,37 @@ EOF
    printf '%s\n' S3RVER >"$STATE/secrets/s3-access-key"
    printf '%s\n' S3RVER >"$STATE/secrets/s3-secret-key")
   chgrp postgres "$STATE/secrets/"*
+}
+
+write_policy() {
+  local urls="" i
+  for i in "${!MEMBERS[@]}"; do urls+="${urls:+, }http://127.0.0.1:$(rest_port "$i")"; done
+  (umask 027
+   cat >"$POLICY.tmp" <<EOF
+# Written by scripts/sandbox.sh up: this sandbox's ports and secrets. Patroni's pgbackup replica method uses it.
+cluster: $CLUSTER
+patroni:
+  urls: [$urls]
+  timeout: 2s
+connection:
+  user: pgbackup
+  password_file: secrets/pgbackup-password
+  sslmode: disable
+repository:
+  type: s3
+  s3:
+    bucket: pgbackup
+    prefix: sandbox
+    endpoint: http://127.0.0.1:$S3_PORT
+    access_key_file: secrets/s3-access-key
+    secret_key_file: secrets/s3-secret-key
+source:
+  max_lag: 16MB
+  allow_leader: false
+EOF
+  )
+  chgrp postgres "$POLICY.tmp"
+  mv "$POLICY.tmp" "$POLICY"
 }
 
 print_endpoints() {
@@ -508,6 +558,8 @@ cmd_up() {
   echo "$PG_MAJOR" >"$STATE/pg-major"
   resolve_run_dir
   echo "$RUN" >"$STATE/run-dir"
+  write_secrets
+  write_policy
   write_configs
   start_s3
   start_etcd

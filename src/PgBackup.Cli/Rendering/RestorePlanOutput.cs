@@ -17,7 +17,7 @@ internal static class RestorePlanOutput
             restore plan
               target      {plan.Target.Describe()}{(plan.Target.IsStandby ? "" : ", then " + plan.Target.Action.ToString().ToLowerInvariant())}
               backup      {b.Id} from {b.Source.Member}, ended {b.EndTime:u} at LSN {b.EndLsn} on timeline {b.Timeline}
-              timelines   {plan.DescribeTimelinePath()} (recovery_target_timeline {plan.Timeline})
+              timelines   {plan.DescribeTimelinePath()} (recovery_target_timeline {(plan.Target.IsStandby ? "latest" : plan.Timeline)})
               WAL         {wal}
               download    {ByteSize.Format(plan.DownloadBytes)} (backup {ByteSize.Format(b.StoredSize)} stored, {ByteSize.Format(b.DatabaseSize)} restored)
               estimate    {(plan.EstimatedCopyTime is { } t ? $"about {t.TotalSeconds:0} s to copy, at the rate the backup was taken; WAL replay comes on top" : "unknown")}

@@ -55,6 +55,9 @@ public sealed record SandboxEndpoints(IReadOnlyDictionary<string, string> Values
     public string Superuser => this["SANDBOX_SUPERUSER"];
     public string SuperuserPassword => this["SANDBOX_SUPERUSER_PASSWORD"];
 
+    /// <summary>The sandbox's own policy (its ports, an S3 prefix of its own), which its Patroni members' pgbackup replica method uses.</summary>
+    public string PolicyPath => this["SANDBOX_POLICY"];
+
     public static string RepositoryRoot()
     {
         var dir = AppContext.BaseDirectory;

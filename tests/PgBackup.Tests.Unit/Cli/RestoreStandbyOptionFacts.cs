@@ -1,0 +1,58 @@
+using System.CommandLine;
+using PgBackup.Cli.Commands;
+using PgBackup.Errors;
+using PgBackup.Restore;
+
+namespace PgBackup.Tests.Unit.Cli;
+
+/// <summary>`restore --standby` has no recovery target and keeps the standby's own configuration: every option that says otherwise is refused.</summary>
+public sealed class RestoreStandbyOptionFacts
+{
+    private static RecoveryTarget TargetOf(params string[] args)
+    {
+        var options = new RestoreCommandOptions();
+        var command = new RootCommand();
+        foreach (var option in options.All) command.Options.Add(option);
+        var parse = command.Parse(args);
+        Assert.Empty(parse.Errors);
+        return options.Target(parse);
+    }
+
+    [Theory]
+    [InlineData("--time", "2026-11-27T14:05:00Z")]
+    [InlineData("--lsn", "0/3000028")]
+    [InlineData("--xid", "1234")]
+    [InlineData("--name", "before-migration")]
+    [InlineData("--immediate")]
+    [InlineData("--latest")]
+    [InlineData("--target-action", "pause")]
+    [InlineData("--target-action", "promote")]
+    [InlineData("--timeline", "2")]
+    [InlineData("--start")]
+    [InlineData("--port", "5433")]
+    public void An_option_that_sets_a_target_or_how_the_server_runs_is_refused_with_standby(params string[] option)
+    {
+        var e = Assert.Throws<UsageException>(() => TargetOf(["--standby", "--pgdata", "/srv/pg", .. option]));
+        Assert.Equal(2, e.ExitCode);
+        Assert.StartsWith($"--standby cannot be combined with {option[0]}: a standby has no recovery target", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Several_refused_options_are_named_in_one_line()
+    {
+        var e = Assert.Throws<UsageException>(() => TargetOf("--standby", "--time", "2026-11-27T14:05:00Z", "--start"));
+        Assert.StartsWith("--standby cannot be combined with --time or --start:", e.Message);
+    }
+
+    [Fact]
+    public void Standby_alone_or_with_a_backup_delta_or_restore_command_is_a_standby_without_target_settings()
+    {
+        foreach (var args in new[] { new[] { "--standby" }, ["--standby", "--backup", "latest", "--delta", "--restore-command", "false", "--dry-run"] })
+        {
+            var target = TargetOf(args);
+            Assert.True(target.IsStandby);
+            Assert.Empty(target.Settings(PgBackup.Postgres.Lsn.Parse("0/3000028")));
+        }
+    }
+}

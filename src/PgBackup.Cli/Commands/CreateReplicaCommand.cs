@@ -40,7 +40,7 @@ internal static class CreateReplicaCommand
             var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, pgData, new Dictionary<uint, string>(), Port: 5432,
                 Delta: PatroniReplica.KeptData(pgData), WalFetchInvocation.RestoreCommand(policy.SourceFile, serverUser: null));
             var result = await new RestoreRun(policy, log).RunAsync(options, token, plan);
-            PatroniReplica.DropSpool(pgData);
+            PatroniReplica.HandOverWal(pgData);
             RestorePlanOutput.WriteSummary(result);
             return 0;
         }, ct));

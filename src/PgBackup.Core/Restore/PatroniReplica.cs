@@ -24,8 +24,8 @@ public static class PatroniReplica
     public static bool KeptData(string dataDir) => Directory.Exists(dataDir) && Directory.EnumerateFileSystemEntries(dataDir).Any();
 
     /// <summary>
-    /// Patroni strips recovery settings from postgresql.auto.conf and writes its own, so the spool our
-    /// restore_command reads would never be read, only take space: pg_wal holds the same files.
+    /// Patroni strips recovery settings from postgresql.auto.conf and writes its own, so our
+    /// restore_command would never read the spool: its files go where PostgreSQL replays them unasked.
     /// </summary>
-    public static void DropSpool(string dataDir) => WalSpool.Remove(dataDir);
+    public static void HandOverWal(string dataDir) => WalSpool.MoveIntoPgWal(dataDir);
 }

@@ -18,7 +18,7 @@ public sealed record RestoreResult(RestorePlan Plan, string PgData, IReadOnlyLis
 /// unless --delta, lay out directories and files, fill them from the packs in parallel, check
 /// every file's SHA-256, put the backup's WAL and the archived WAL up to the target into the WAL
 /// spool restore_command takes them from, and write the recovery settings so the copy recovers to the target and runs standalone
-/// (or, with <see cref="RecoveryTarget.Standby"/>, joins as a standby: the WAL also in pg_wal, standby.signal, no target).
+/// (or, with <see cref="RecoveryTarget.Standby"/>, joins as a standby: standby.signal, no target, every later timeline).
 /// </summary>
 public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
@@ -60,8 +60,6 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
                 if (!options.WalDuringRecovery)
                     await wal.FetchSegmentsAsync(ct).ConfigureAwait(false);
             }
-            if (options.Target.IsStandby)
-                WalSpool.LinkIntoPgWal(target.PgData);
             TablespaceMap.Write(target, backup);
             content.ApplyMetadata();
             RecoveryConfiguration.Apply(target.PgData, backup, options.Target, options.Port, RecoverySettings(options, plan));

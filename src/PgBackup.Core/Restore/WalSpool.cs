@@ -27,21 +27,19 @@ internal static class WalSpool
     }
 
     /// <summary>
-    /// A standby's manager may replace restore_command with its own (Patroni does): every spooled file
-    /// also gets a name in pg_wal, where PostgreSQL replays it with no restore_command at all, as after
-    /// pg_basebackup. A link replaces the backup's zero-padded copy of its last segment with the complete one.
+    /// For a standby whose manager replaces restore_command with its own (Patroni does): the spooled
+    /// files move into pg_wal, where PostgreSQL replays them with no restore_command at all, as after
+    /// pg_basebackup, and the spool is gone. A spooled segment replaces the backup's zero-padded copy of its last one.
     /// </summary>
-    public static void LinkIntoPgWal(string pgData)
+    public static void MoveIntoPgWal(string pgData)
     {
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(pgData, RelativePath)).Where(f => !Path.GetFileName(f).StartsWith('.')))
-            IO.HardLink.CreateOrCopy(file, Path.Combine(pgData, "pg_wal", Path.GetFileName(file)));
-    }
-
-    /// <summary>Removes the spool of a restore into <paramref name="pgData"/>, as recovery_end_command does.</summary>
-    public static void Remove(string pgData)
-    {
-        Directory.Delete(Path.Combine(pgData, RelativePath), recursive: true);
-        IO.DirectorySync.Flush(Path.Combine(pgData, "pg_wal"));
+        var spool = Path.Combine(pgData, RelativePath);
+        var pgWal = Path.Combine(pgData, "pg_wal");
+        foreach (var file in Directory.EnumerateFiles(spool).Where(f => !Path.GetFileName(f).StartsWith('.')))
+            File.Move(file, Path.Combine(pgWal, Path.GetFileName(file)), overwrite: true);
+        IO.DirectorySync.Flush(pgWal);
+        Directory.Delete(spool, recursive: true);
+        IO.DirectorySync.Flush(pgWal);
     }
 
     /// <summary>Holds the id of the restore process still writing segments into the spool (<see cref="WalArrival"/>).</summary>

@@ -114,9 +114,8 @@ public sealed class WalSpoolFacts : IDisposable
         Assert.Equal(3, Run(restoreCommand, Segment).Exit);
     }
 
-    /// <summary>The value of <paramref name="name"/> as PostgreSQL reads it from postgresql.auto.conf.</summary>
     [Fact]
-    public void A_standbys_spool_is_also_in_pg_wal_replacing_the_backups_padded_last_segment_without_the_control_files()
+    public void A_patroni_replicas_spool_moves_into_pg_wal_replacing_the_backups_padded_last_segment_without_the_control_files()
     {
         var spool = WalSpool.Create(_pgData.Path);
         File.WriteAllText(Path.Combine(_pgData.Path, "pg_wal", Segment), "zero-padded");
@@ -124,17 +123,15 @@ public sealed class WalSpoolFacts : IDisposable
         File.WriteAllText(Path.Combine(spool, "00000002.history"), "1\t0/5000000\tno recovery target specified\n");
         WalSpool.BeginArrival(spool, [Segment]);
 
-        WalSpool.LinkIntoPgWal(_pgData.Path);
+        WalSpool.MoveIntoPgWal(_pgData.Path);
 
+        Assert.False(Directory.Exists(spool));
         Assert.Equal("complete", File.ReadAllText(Path.Combine(_pgData.Path, "pg_wal", Segment)));
         Assert.True(File.Exists(Path.Combine(_pgData.Path, "pg_wal", "00000002.history")));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_pgData.Path, "pg_wal"), ".*"));
-
-        WalSpool.Remove(_pgData.Path);
-        Assert.False(Directory.Exists(spool));
-        Assert.Equal("complete", File.ReadAllText(Path.Combine(_pgData.Path, "pg_wal", Segment)));
     }
 
+    /// <summary>The value of <paramref name="name"/> as PostgreSQL reads it from postgresql.auto.conf.</summary>
     private static string Setting(IEnumerable<string> settings, string name)
     {
         var line = settings.Single(s => s.StartsWith(name + " = '", StringComparison.Ordinal));

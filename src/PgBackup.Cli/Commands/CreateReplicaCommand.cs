@@ -38,7 +38,7 @@ internal static class CreateReplicaCommand
 
             var pgData = parse.GetRequiredValue(dataDir);
             var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, pgData, new Dictionary<uint, string>(), Port: 5432,
-                Delta: PatroniReplica.KeptData(pgData), WalFetchInvocation.RestoreCommand(policy.SourceFile, serverUser: null));
+                Delta: PatroniReplica.ReuseKeptData(pgData, plan.Backup), WalFetchInvocation.RestoreCommand(policy.SourceFile, serverUser: null));
             var result = await new RestoreRun(policy, log).RunAsync(options, token, plan);
             PatroniReplica.HandOverWal(pgData);
             RestorePlanOutput.WriteSummary(result);

@@ -29,6 +29,9 @@ public interface IBackupFormat
     /// <param name="reference">For an incremental: the backup it builds on, one for which <see cref="HasBlockMap"/> holds.</param>
     IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct);
 
+    /// <summary>Whether --delta can restore <paramref name="backup"/> over an earlier copy (it knows each file's checksum before writing it).</summary>
+    bool CanRestoreDelta(BackupManifest backup);
+
     /// <summary>Writes a backup of this format into <paramref name="destination"/>.</summary>
     /// <param name="delta">Reuse the files that match (--delta); a format that cannot tell refuses with a usage error here, before anything is written.</param>
     IContentRestore Restorer(BackupRepository repository, BackupManifest backup, IRestoreDestination destination, bool delta);

@@ -1,5 +1,7 @@
 using PgBackup.Errors;
+using PgBackup.Formats;
 using PgBackup.Policies;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Restore;
 
@@ -20,8 +22,24 @@ public static class PatroniReplica
             throw new UsageException($"--scope={scope} is not the cluster of {policy.SourceFile} ({policy.Cluster}): give the policy of cluster {scope} in the method's command");
     }
 
-    /// <summary>What Patroni kept (keep_data) is reused as restore --delta reuses an earlier copy; an empty directory is restored into afresh.</summary>
-    public static bool KeptData(string dataDir) => Directory.Exists(dataDir) && Directory.EnumerateFileSystemEntries(dataDir).Any();
+    /// <summary>
+    /// Whether the restore reuses what Patroni kept in <paramref name="dataDir"/> (keep_data), as
+    /// --delta does. Where the backup's format cannot, the directory is emptied, as Patroni does
+    /// itself without keep_data: the member is being rebuilt, and its old files are not a copy to keep.
+    /// </summary>
+    public static bool ReuseKeptData(string dataDir, BackupManifest backup)
+    {
+        if (!Directory.Exists(dataDir) || !Directory.EnumerateFileSystemEntries(dataDir).Any())
+            return false;
+        if (BackupFormats.Of(backup).CanRestoreDelta(backup))
+            return true;
+        foreach (var entry in new DirectoryInfo(dataDir).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo { LinkTarget: null } directory) directory.Delete(recursive: true);
+            else entry.Delete();
+        }
+        return false;
+    }
 
     /// <summary>
     /// Patroni strips recovery settings from postgresql.auto.conf and writes its own, so our

@@ -29,6 +29,8 @@ internal sealed class ClientChunksFormat : IBackupFormat
     public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct) =>
         new ChunkIngest(packs, repository, reference is null ? null : new BlockMap(repository, reference), RepositoryDescriptor.DefaultChunkSize, Environment.ProcessorCount, ct);
 
+    public bool CanRestoreDelta(BackupManifest backup) => true;
+
     public IContentRestore Restorer(BackupRepository repository, BackupManifest backup, IRestoreDestination destination, bool delta) =>
         new ChunkRestore(repository, backup, destination, delta);
 

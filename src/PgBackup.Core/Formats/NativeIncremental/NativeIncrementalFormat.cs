@@ -34,6 +34,8 @@ internal sealed class NativeIncrementalFormat : IBackupFormat
     public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct) =>
         Chunks.StartIngest(packs, repository, reference, ct);
 
+    public bool CanRestoreDelta(BackupManifest backup) => false;
+
     public IContentRestore Restorer(BackupRepository repository, BackupManifest backup, IRestoreDestination destination, bool delta) =>
         new NativeRestore(repository, backup, destination, delta);
 

@@ -29,6 +29,8 @@ internal sealed class ServerArchivesFormat : IBackupFormat
     public IContentIngest StartIngest(PackWriter packs, BackupRepository repository, BackupManifest? reference, CancellationToken ct) =>
         reference is null ? new PieceIngest(packs, repository) : throw new ArgumentException("server archives have no block map to build an incremental on", nameof(reference));
 
+    public bool CanRestoreDelta(BackupManifest backup) => false;
+
     public IContentRestore Restorer(BackupRepository repository, BackupManifest backup, IRestoreDestination destination, bool delta) =>
         delta
             ? throw new UsageException($"--delta needs a backup with per-file chunks; backup {backup.Id} was compressed by the source (backup.compression: server): restore into an empty directory")

@@ -2,7 +2,8 @@
 # Backup and restore benchmark: PgBackup vs pgBackRest 2.45 vs pg_basebackup (server-side zstd),
 # all from the same replica of a private sandbox, in one run. Writes docs/benchmarks.md.
 #
-#   scripts/bench.sh                 # both data sets, 3 runs per tool (median reported), then WAL latency
+#   scripts/bench.sh                 # the three data sets (pgbench, md5, rels: 10,000 small tables), 3 runs
+#                                    # per tool (median reported), then RTO, WAL latency and incrementals
 #   BENCH_RUNS=1 BENCH_SETS=pgbench scripts/bench.sh
 #   BENCH_PG=17 BENCH_SETS=incr scripts/bench.sh   # native incrementals against block-level ones on 17
 #
@@ -17,7 +18,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BENCH="${BENCH_DIR:-$REPO/.bench}"
 RUNS="${BENCH_RUNS:-3}"
-SETS="${BENCH_SETS:-pgbench md5 rto wal incr}"
+SETS="${BENCH_SETS:-pgbench md5 rels rto wal incr}"
 OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
 export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
 SANDBOX="$REPO/scripts/sandbox.sh"

@@ -119,6 +119,16 @@ load_data_set() {
       sql "$LEADER_PORT" postgres -c "CREATE DATABASE bench_md5"
       sql "$LEADER_PORT" bench_md5 -c "CREATE TABLE t AS SELECT i, md5(i::text) a, md5((i + 1)::text) b, md5((i + 2)::text) c, now() - i * interval '1 second' AS created FROM generate_series(1, ${BENCH_MD5_ROWS:-10000000}) i" \
         -c "VACUUM (FREEZE, ANALYZE) t" ;;
+    rels)
+      # Many small relations (a schema-per-tenant cluster): each table a heap, a primary key, and after
+      # VACUUM a free space and a visibility map, so about four small files per table. Committed in
+      # batches: one transaction would need a lock per table beyond max_locks_per_transaction.
+      sql "$LEADER_PORT" postgres -c "CREATE DATABASE bench_rels"
+      sql "$LEADER_PORT" bench_rels -c "DO \$\$ BEGIN FOR t IN 1..${BENCH_RELS_TABLES:-10000} LOOP
+          EXECUTE format('CREATE TABLE r%s (id int PRIMARY KEY, v text)', t);
+          EXECUTE format('INSERT INTO r%s SELECT i, md5(i::text) FROM generate_series(1, 100) i', t);
+          IF t % 500 = 0 THEN COMMIT; END IF;
+        END LOOP; END \$\$" -c "VACUUM (FREEZE, ANALYZE)" ;;
     *) die "unknown data set $1" ;;
   esac
   sql "$LEADER_PORT" postgres -c "CHECKPOINT"

@@ -58,8 +58,8 @@ public sealed class RestoreKillFacts(SandboxFixture fixture, ITestOutputHelper o
             if (Directory.Exists(pgData) && Directory.EnumerateFileSystemEntries(pgData).Any())
             {
                 var again = await PgBackupCli.RunAsync(Restore(pgData, port), Deadline);
-                Assert.Equal(2, again.ExitCode);
-                Assert.Contains("holds a restore that did not finish", Assert.Single(again.ErrorLines));
+                Assert.True(again is { ExitCode: 2, ErrorLines: [var line] } && line.Contains("holds a restore that did not finish", StringComparison.Ordinal),
+                    $"point {point}: restoring into the killed restore's directory\n{again}\n--- its entries: {string.Join(", ", Directory.EnumerateFileSystemEntries(pgData).Select(Path.GetFileName).Order())}\n--- global/: {string.Join(", ", Directory.Exists(Path.Combine(pgData, "global")) ? Directory.EnumerateFiles(Path.Combine(pgData, "global")).Select(Path.GetFileName).Where(n => n!.Contains("control")) : [])}\n--- pg_ctl start\n{startOutput}");
                 Assert.Contains($"backup {id}", again.ErrorLines[0]);
                 lastKilled = pgData;
             }

@@ -121,7 +121,7 @@ load_data_set() {
         -c "VACUUM (FREEZE, ANALYZE) t" ;;
     rels)
       # Many small relations (a schema-per-tenant cluster): each table a heap, a primary key, and after
-      # VACUUM a free space and a visibility map, so about four small files per table. Committed in
+      # VACUUM a free space and a visibility map, and a TOAST table with its index: about 7 files per table. Committed in
       # batches: one transaction would need a lock per table beyond max_locks_per_transaction.
       sql "$LEADER_PORT" postgres -c "CREATE DATABASE bench_rels"
       sql "$LEADER_PORT" bench_rels -c "DO \$\$ BEGIN FOR t IN 1..${BENCH_RELS_TABLES:-10000} LOOP

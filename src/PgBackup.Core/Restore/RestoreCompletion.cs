@@ -6,7 +6,7 @@ namespace PgBackup.Restore;
 /// The two ends of a durable restore, as pgBackRest does it. <see cref="Begin"/> marks PGDATA as a
 /// restore in progress; <see cref="CompleteAsync"/> runs once every file is written and flushed:
 /// it flushes every file and directory (so data and new names survive a power loss), all in parallel,
-/// then renames pg_control into place and only then removes the mark. Until that rename PostgreSQL
+/// then removes the mark and renames pg_control into place. Until that rename PostgreSQL
 /// refuses to start the directory.
 /// </summary>
 internal static class RestoreCompletion
@@ -41,10 +41,13 @@ internal static class RestoreCompletion
         await Parallel.ForEachAsync(files, parallel, (file, _) => { FlushFile(file); return ValueTask.CompletedTask; }).ConfigureAwait(false);
         await Parallel.ForEachAsync(directories, parallel, (dir, _) => { DirectorySync.Flush(dir); return ValueTask.CompletedTask; }).ConfigureAwait(false);
 
+        // The mark goes first: from the rename on, the directory is complete and PostgreSQL may start it,
+        // and a startable directory must never be named unfinished. Until the rename, the held pg_control
+        // alone names it so (RestoreTarget.Interrupted).
         var held = Path.Combine(target.PgData, RestoreTarget.HeldPgControl);
+        File.Delete(target.MarkerPath);
         File.Move(held, Path.Combine(target.PgData, RestoreTarget.PgControl), overwrite: true);
         DirectorySync.Flush(Path.GetDirectoryName(held)!);
-        File.Delete(target.MarkerPath);
         DirectorySync.Flush(target.PgData);
     }
 

@@ -222,6 +222,16 @@ bench_basebackup() {
   du -sb "$dir" | cut -f1 >"$BENCH/results/$1.pg_basebackup.$2.stored"
 }
 
+# fresh_dir DIR: removes an earlier restore into DIR, then waits BENCH_SETTLE_S (default 35 s, past
+# vm.dirty_expire_centisecs): ext4 without a journal skips inodes deleted within that window when it
+# allocates new ones, which slows whatever creates many files next. Every restore starts settled.
+fresh_dir() {
+  [[ -e "$1" ]] || return 0
+  rm -rf "$1"
+  sync
+  sleep "${BENCH_SETTLE_S:-35}"
+}
+
 # start_timed SET TOOL RUN PGDATA PORT: seconds from pg_ctl start until it accepts connections.
 start_timed() {
   local f="$BENCH/results/$1.$2.$3"
@@ -237,21 +247,21 @@ start_timed() {
 
 bench_pgbackup_restore() {
   local dir="$BENCH/restore-pgbackup"
-  rm -rf "$dir"
+  fresh_dir "$dir"
   measure "$1" pgbackup-restore "$2" -- "$BENCH/pgbackup/pgbackup" restore --policy "$BENCH/local.yaml" --backup latest --pgdata "$dir" --port 15998
   start_timed "$1" pgbackup-restore "$2" "$dir" 15998
 }
 
 bench_pgbackup_client_restore() {
   local dir="$BENCH/restore-pgbackup-client"
-  rm -rf "$dir"
+  fresh_dir "$dir"
   measure "$1" pgbackup-client-restore "$2" -- "$BENCH/pgbackup/pgbackup" restore --policy "$BENCH/client.yaml" --backup latest --pgdata "$dir" --port 15996
   start_timed "$1" pgbackup-client-restore "$2" "$dir" 15996
 }
 
 bench_pgbackrest_restore() {
   local dir="$BENCH/restore-pgbackrest"
-  rm -rf "$dir" && mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
+  fresh_dir "$dir" && mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
   measure "$1" pgbackrest-restore "$2" -- "${AS_POSTGRES[@]}" "${PGBACKREST[@]}" --pg1-path="$dir" --type=immediate --target-action=promote \
     --recovery-option=port=15997 --recovery-option=primary_conninfo= restore
   start_timed "$1" pgbackrest-restore "$2" "$dir" 15997

@@ -11,10 +11,10 @@ bench_s3_restore() { # bench_s3_restore SET
   local policy tool
   for policy in s3 s3-latency; do
     tool="pgbackup-$policy-restore"
-    rm -rf "$dir"
+    fresh_dir "$dir"
     measure "$1" "$tool" 1 -- "$BENCH/pgbackup/pgbackup" restore --policy "$BENCH/$policy.yaml" --backup latest --pgdata "$dir" --port 15994
     start_timed "$1" "$tool" 1 "$dir" 15994
   done
   kill "$proxy"
-  rm -rf "$dir"
+  fresh_dir "$dir"
 }

@@ -19,6 +19,9 @@ public interface IContentRestore
     /// <summary>Plain bytes written so far (may be read from another thread).</summary>
     long BytesWritten { get; }
 
+    /// <summary>Whether <see cref="WriteAsync"/> flushed every file it wrote to disk; if not, the restore's end flushes them.</summary>
+    bool FlushesFiles { get; }
+
     /// <summary>Files a --delta restore kept as they were.</summary>
     int FilesKept { get; }
 }

@@ -29,16 +29,20 @@ internal static class RestoreCompletion
     }
 
     /// <param name="flushedAsWritten">A directory whose files were flushed as they were written (and may still be written): only the directory is flushed here.</param>
-    public static async Task CompleteAsync(RestoreTarget target, string flushedAsWritten, CancellationToken ct)
+    /// <param name="flushFiles">False when every other file was flushed as it was written too (the restore's own small files always are): then only directories are flushed.</param>
+    public static async Task CompleteAsync(RestoreTarget target, string flushedAsWritten, bool flushFiles, CancellationToken ct)
     {
-        // Files at the end rather than as each is closed: a flush inline would stall the single untar
-        // thread on every file, while the kernel has written most pages back by now and the flushes run in parallel.
         var directories = target.Roots.SelectMany(root => Directories(new DirectoryInfo(root)).Prepend(root)).ToList();
-        var skipped = Path.GetFullPath(flushedAsWritten);
-        var files = directories.Where(d => Path.GetFullPath(d) != skipped)
-            .SelectMany(d => new DirectoryInfo(d).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.FullName));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = ct };
-        await Parallel.ForEachAsync(files, parallel, (file, _) => { FlushFile(file); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        if (flushFiles)
+        {
+            // At the end rather than as each file is finished: the kernel has written most pages back by
+            // now, and the flushes run in parallel.
+            var skipped = Path.GetFullPath(flushedAsWritten);
+            var files = directories.Where(d => Path.GetFullPath(d) != skipped)
+                .SelectMany(d => new DirectoryInfo(d).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.FullName));
+            await Parallel.ForEachAsync(files, parallel, (file, _) => { FlushFile(file); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        }
         await Parallel.ForEachAsync(directories, parallel, (dir, _) => { DirectorySync.Flush(dir); return ValueTask.CompletedTask; }).ConfigureAwait(false);
 
         // The mark goes first: from the rename on, the directory is complete and PostgreSQL may start it,

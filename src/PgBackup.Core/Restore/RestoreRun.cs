@@ -63,8 +63,8 @@ public sealed class RestoreRun(Policy policy, ILogger log, IProgress<CopyProgres
             TablespaceMap.Write(target, backup);
             content.ApplyMetadata();
             RecoveryConfiguration.Apply(target.PgData, backup, options.Target, options.Port, RecoverySettings(options, plan));
-            // The spool's files were flushed as they were written.
-            await RestoreCompletion.CompleteAsync(target, spool, ct).ConfigureAwait(false);
+            // The spool's files were flushed as they were written, and so were the content's where its format does that.
+            await RestoreCompletion.CompleteAsync(target, spool, flushFiles: !content.FlushesFiles, ct).ConfigureAwait(false);
             var arrival = options.WalDuringRecovery ? WalArrival.Start(wal, spool, ct) : WalArrival.None;
             return new RestoreResult(plan, target.PgData, target.Roots.ToList(), content.BytesWritten, content.FilesKept,
                 options.WalDuringRecovery ? wal.Segments.Count : wal.SegmentsWritten, DateTimeOffset.UtcNow - started, arrival);

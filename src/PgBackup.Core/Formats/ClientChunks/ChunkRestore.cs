@@ -23,6 +23,9 @@ internal sealed class ChunkRestore(BackupRepository repository, BackupManifest b
     /// <summary>Files whose content must be written (all of them, except those a --delta restore kept).</summary>
     public bool NeedsContent(BackupFile file) => file.Type == BackupFileType.File && !_kept.Contains(file);
 
+    /// <summary>Chunks land in any order, many per file: the files are flushed once, at the end.</summary>
+    public bool FlushesFiles => false;
+
     public int FilesKept => _kept.Count;
 
     public long BytesWritten => _download?.BytesWritten ?? 0;

@@ -46,6 +46,9 @@ internal sealed class NativeRestore : IContentRestore
 
     public long BytesWritten => _whole.BytesWritten + Interlocked.Read(ref _bytesWritten);
 
+    /// <summary>As the whole files' chunks land in any order, all files are flushed once, at the end.</summary>
+    public bool FlushesFiles => false;
+
     public int FilesKept => 0;
 
     public async Task PrepareAsync(CancellationToken ct)

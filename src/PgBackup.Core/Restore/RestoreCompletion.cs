@@ -4,9 +4,9 @@ namespace PgBackup.Restore;
 
 /// <summary>
 /// The two ends of a durable restore, as pgBackRest does it. <see cref="Begin"/> marks PGDATA as a
-/// restore in progress; <see cref="CompleteAsync"/> runs once every file is written and flushed:
-/// it flushes every file and directory (so data and new names survive a power loss), all in parallel,
-/// then removes the mark and renames pg_control into place. Until that rename PostgreSQL
+/// restore in progress; <see cref="CompleteAsync"/> runs once every file is written: it flushes every
+/// file not flushed as it was written, and every directory (so data and new names survive a power
+/// loss), all in parallel, then removes the mark and renames pg_control into place. Until that rename PostgreSQL
 /// refuses to start the directory.
 /// </summary>
 internal static class RestoreCompletion

@@ -69,7 +69,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         await using var source = await SourceSession.OpenAsync(policy, member, ct).ConfigureAwait(false);
         await AgreeOnRepositoryAsync(repository, source, started, ct).ConfigureAwait(false);
         var id = await NewIdAsync(repository, started, ct).ConfigureAwait(false);
-        var basis = await ChooseBasisAsync(source, type, complete, ct).ConfigureAwait(false);
+        var basis = await ChooseBasisAsync(repository, source, type, complete, ct).ConfigureAwait(false);
         await using var heartbeat = await BackupHeartbeat.StartAsync(repository, id, DependencyIds(basis), ct).ConfigureAwait(false);
         try
         {
@@ -157,9 +157,15 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
         }
     }
 
-    private async Task<BackupBasis> ChooseBasisAsync(SourceSession source, BackupType type, IReadOnlyList<BackupManifest> complete, CancellationToken ct)
+    private async Task<BackupBasis> ChooseBasisAsync(BackupRepository repository, SourceSession source, BackupType type, IReadOnlyList<BackupManifest> complete, CancellationToken ct)
     {
         if (type == BackupType.Full) return BackupBasis.Full();
+        // The listing holds headers; the candidate is read whole, as its block map is what the incremental compares with.
+        if (ReferenceChoice.Candidate(type, complete) is { } candidate)
+        {
+            var whole = await BackupCatalog.ReadManifestAsync(repository, candidate.Id, ct).ConfigureAwait(false);
+            complete = complete.Select(b => b.Id == whole.Id ? whole : b).ToList();
+        }
         var basis = ReferenceChoice.Choose(type, complete, source.System.SystemId, source.PgMajor, await source.HistoryAsync(ct).ConfigureAwait(false),
             policy.Backup.MaxChain, b => BackupFormats.Of(b).HasBlockMap(b));
         if (basis.FullBecause is { } why)

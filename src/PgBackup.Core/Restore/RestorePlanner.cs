@@ -57,7 +57,9 @@ public sealed class RestorePlanner(BackupRepository repository)
                 throw new RepositoryException($"WAL recovery needs to reach {target.Describe()} from backup {backup.Id} is missing: {gaps[0]}; the nearest reachable target is --lsn {gaps[0].From}, or restore a backup taken after the gap");
             segments = path.CountUntil(until);
         }
-        return new RestorePlan(backup, target, targetTimeline, path, walFrom, walUntil, segments, partial, archived.NewestWrite);
+        // Chosen among headers: the plan carries the whole manifest, which the restore reads its files from.
+        var whole = await BackupCatalog.ReadManifestAsync(repository, backup.Id, ct).ConfigureAwait(false);
+        return new RestorePlan(whole, target, targetTimeline, path, walFrom, walUntil, segments, partial, archived.NewestWrite);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using PgBackup.Errors;
 using PgBackup.Repository;
+using PgBackup.Repository.Catalog;
 
 namespace PgBackup.Verify;
 
@@ -30,7 +31,8 @@ public static class VerifyRun
         var proven = new ProvenObjects();
         foreach (var backup in chosen)
         {
-            var report = await new BackupVerifier(repository, proven).VerifyAsync(backup.Manifest, backup.Checksummed, ct).ConfigureAwait(false);
+            var whole = await BackupCatalog.ReadManifestAsync(repository, backup.Manifest.Id, ct).ConfigureAwait(false);
+            var report = await new BackupVerifier(repository, proven).VerifyAsync(whole, backup.Checksummed, ct).ConfigureAwait(false);
             verified?.Invoke(report);
             reports.Add(report);
         }

@@ -10,6 +10,7 @@ namespace PgBackup.Repository.Catalog;
 public enum BackupStatus { Complete, Running, Dead }
 
 /// <summary>One backup folder of the repository, complete or not.</summary>
+/// <param name="Manifest">A complete backup's manifest header (<see cref="BackupManifest.IsHeader"/>): <see cref="BackupCatalog.ReadManifestAsync"/> reads its files.</param>
 /// <param name="Lease">An incomplete backup's lease, when it has one.</param>
 public sealed record BackupEntry(string Id, BackupStatus Status, BackupManifest? Manifest, long StoredBytes, DateTimeOffset LastModified, BackupLease? Lease = null);
 
@@ -35,7 +36,8 @@ public static class BackupCatalog
         {
             if (f.HasManifest)
             {
-                entries.Add(new BackupEntry(id, BackupStatus.Complete, await ReadManifestAsync(repository, id, ct).ConfigureAwait(false), f.Bytes, f.Newest));
+                // One whole manifest at a time, kept as its header: a repository of many backups of a cluster of many files lists in one manifest's memory.
+                entries.Add(new BackupEntry(id, BackupStatus.Complete, (await ReadManifestAsync(repository, id, ct).ConfigureAwait(false)).Header(), f.Bytes, f.Newest));
                 continue;
             }
             var lease = await BackupLease.ReadAsync(repository, id, ct).ConfigureAwait(false);
@@ -46,17 +48,18 @@ public static class BackupCatalog
         return entries.OrderBy(e => e.Manifest?.StartTime ?? e.LastModified).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>The complete backups' manifest headers, oldest first (see <see cref="ListAsync"/>).</summary>
     public static async Task<IReadOnlyList<BackupManifest>> ListCompleteAsync(BackupRepository repository, CancellationToken ct) =>
         (await ListAsync(repository, ct).ConfigureAwait(false)).Where(e => e.Manifest is not null).Select(e => e.Manifest!).ToList();
 
-    /// <summary>A complete backup by id, or the newest one for "latest".</summary>
+    /// <summary>A complete backup by id, or the newest one for "latest", whole (with its files).</summary>
     public static async Task<BackupManifest> ResolveAsync(BackupRepository repository, string idOrLatest, CancellationToken ct)
     {
         var complete = await ListCompleteAsync(repository, ct).ConfigureAwait(false);
-        if (idOrLatest == "latest")
-            return complete.LastOrDefault() ?? throw new UsageException($"no complete backup in {repository.Describe}; take one with `pgbackup backup`");
-        return complete.FirstOrDefault(m => m.Id == idOrLatest)
-            ?? throw new UsageException($"no complete backup '{idOrLatest}' in {repository.Describe}; `pgbackup list` shows the ids");
+        var header = idOrLatest == "latest"
+            ? complete.LastOrDefault() ?? throw new UsageException($"no complete backup in {repository.Describe}; take one with `pgbackup backup`")
+            : complete.FirstOrDefault(m => m.Id == idOrLatest) ?? throw new UsageException($"no complete backup '{idOrLatest}' in {repository.Describe}; `pgbackup list` shows the ids");
+        return await ReadManifestAsync(repository, header.Id, ct).ConfigureAwait(false);
     }
 
     /// <exception cref="RepositoryException">manifest.json is unreadable, fails its checksum, or is not a consistent manifest.</exception>

@@ -53,7 +53,24 @@ public sealed record BackupManifest
     public required IReadOnlyList<BackupTablespace> Tablespaces { get; init; }
     /// <summary>client-chunks: every file with its chunks. Empty for server-archives backups,
     /// whose file list and checksums are PostgreSQL's own backup_manifest.</summary>
-    public required IReadOnlyList<BackupFile> Files { get; init; }
+    /// <exception cref="InvalidOperationException">This is a listing's header (<see cref="IsHeader"/>), which leaves the files out.</exception>
+    public required IReadOnlyList<BackupFile> Files
+    {
+        get => FileList ?? throw new InvalidOperationException($"backup {Id}: a catalog listing holds manifest headers without their files; read the manifest with BackupCatalog.ReadManifestAsync");
+        init => FileList = value;
+    }
+    // Private: the serializer sees only Files, so a header can never be written.
+    private IReadOnlyList<BackupFile>? FileList { get; init; }
+
+    /// <summary>
+    /// Whether this is a header as <see cref="BackupCatalog.ListAsync"/> returns it: everything but the file
+    /// list, which for a cluster of many files weighs tens of MiB per backup and is needed only for the
+    /// backup a command acts on, so that listing a repository of many backups costs one manifest's memory.
+    /// </summary>
+    [JsonIgnore] public bool IsHeader => FileList is null;
+
+    /// <summary>This manifest without its file list: see <see cref="IsHeader"/>.</summary>
+    public BackupManifest Header() => this with { FileList = null };
     /// <summary>server-archives: each tar archive as the source compressed it, cut into pieces stored in packs.</summary>
     /// <remarks>Absent from manifests of client-chunks backups; the source-generated reader passes null then.</remarks>
     public IReadOnlyList<BackupArchive> Archives { get => _archives; init => _archives = value ?? []; }

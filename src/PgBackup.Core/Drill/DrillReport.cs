@@ -65,8 +65,7 @@ public static class DrillReports
     /// <exception cref="JsonException">The report is not a drill report.</exception>
     public static Task<(DrillReport Report, bool Checksummed)> ReadCheckedAsync(BackupRepository repository, string key, CancellationToken ct) =>
         repository.Store.ReadCheckedDocumentAsync(key, repository.Codec, DocumentKind.DrillReport,
-            async (s, t) => await JsonSerializer.DeserializeAsync(s, DrillReportJson.Default.DrillReport, t).ConfigureAwait(false)
-                ?? throw new JsonException("the report is null"), ct);
+            content => JsonSerializer.Deserialize(content.Span, DrillReportJson.Default.DrillReport) ?? throw new JsonException("the report is null"), ct);
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

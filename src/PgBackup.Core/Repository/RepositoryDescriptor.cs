@@ -59,7 +59,7 @@ public sealed record RepositoryDescriptor
             await using (var stream = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
                 await stream.CopyToAsync(stored, ct).ConfigureAwait(false);
             (var content, checksummed) = DocumentChecksum.Open(stored.ToArray(), DocumentKind.RepositoryDescriptor);
-            found = JsonSerializer.Deserialize(content, RepositoryJsonContext.Default.RepositoryDescriptor);
+            found = JsonSerializer.Deserialize(content.Span, RepositoryJsonContext.Default.RepositoryDescriptor);
         }
         catch (ObjectNotFoundException)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using PgBackup.Errors;
 using PgBackup.Repository;
@@ -36,8 +37,7 @@ public static class BackupCatalog
         {
             if (f.HasManifest)
             {
-                // One whole manifest at a time, kept as its header: a repository of many backups of a cluster of many files lists in one manifest's memory.
-                entries.Add(new BackupEntry(id, BackupStatus.Complete, (await ReadManifestAsync(repository, id, ct).ConfigureAwait(false)).Header(), f.Bytes, f.Newest));
+                entries.Add(new BackupEntry(id, BackupStatus.Complete, (await ReadAsync(repository, id, header: true, ct).ConfigureAwait(false)).Manifest, f.Bytes, f.Newest));
                 continue;
             }
             var lease = await BackupLease.ReadAsync(repository, id, ct).ConfigureAwait(false);
@@ -67,13 +67,24 @@ public static class BackupCatalog
         (await ReadCheckedManifestAsync(repository, id, ct).ConfigureAwait(false)).Manifest;
 
     /// <summary>As <see cref="ReadManifestAsync"/>, and whether its checksum vouched for it (false: written by an older version, unchecked).</summary>
-    public static async Task<(BackupManifest Manifest, bool Checksummed)> ReadCheckedManifestAsync(BackupRepository repository, string id, CancellationToken ct)
+    public static Task<(BackupManifest Manifest, bool Checksummed)> ReadCheckedManifestAsync(BackupRepository repository, string id, CancellationToken ct) =>
+        ReadAsync(repository, id, header: false, ct);
+
+    /// <param name="header">
+    /// Read the header only (<see cref="BackupManifest.IsHeader"/>), as listings do: the file list is
+    /// skipped by the JSON reader, never built, so listing many backups of a cluster of many files
+    /// costs neither their memory nor their time. The checksum still covers the whole document;
+    /// the file list's consistency is checked when the manifest is read whole.
+    /// </param>
+    private static async Task<(BackupManifest Manifest, bool Checksummed)> ReadAsync(BackupRepository repository, string id, bool header, CancellationToken ct)
     {
         var key = repository.Layout.BackupManifest(id);
+        var json = header ? HeaderJson.BackupManifest : BackupManifestJson.Default.BackupManifest;
         try
         {
             var (manifest, checksummed) = await repository.Store.ReadCheckedDocumentAsync(key, repository.Codec, DocumentKind.BackupManifest,
-                (s, t) => JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupManifest, t), ct).ConfigureAwait(false);
+                content => JsonSerializer.Deserialize(content.Span, json), ct).ConfigureAwait(false);
+            if (header && manifest is not null) manifest = manifest.Header();
             if (manifest is null || manifest.FormatVersion != BackupManifest.CurrentFormat)
                 throw new RepositoryException($"{key} has format version {manifest?.FormatVersion}, this pgbackup reads {BackupManifest.CurrentFormat}; use a matching pgbackup version");
             if (ManifestConsistency.FirstProblem(manifest) is { } problem)
@@ -84,6 +95,21 @@ public static class BackupCatalog
         {
             throw new RepositoryException($"{key} is not a valid backup manifest ({e.Message.Split('\n')[0]}); run `pgbackup verify`", e);
         }
+    }
+
+    private static readonly BackupManifestJson HeaderJson = new(new JsonSerializerOptions(BackupManifestJson.Default.Options) { Converters = { new SkippedFileList() } });
+
+    /// <summary>A manifest's file list read as nothing (<see cref="ReadAsync"/>'s header).</summary>
+    private sealed class SkippedFileList : JsonConverter<IReadOnlyList<BackupFile>>
+    {
+        public override IReadOnlyList<BackupFile> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            reader.Skip();
+            return [];
+        }
+
+        public override void Write(Utf8JsonWriter writer, IReadOnlyList<BackupFile> value, JsonSerializerOptions options) =>
+            throw new NotSupportedException("a manifest header is never written");
     }
 
     /// <summary>Publishes a backup: after this put, the backup is listed as complete. The manifest carries its own checksum (<see cref="DocumentChecksum"/>).</summary>

@@ -86,6 +86,5 @@ public sealed record BackupLease(string Host, int ProcessId, DateTimeOffset Proc
     /// <exception cref="JsonException">The lease is not a lease document.</exception>
     public static Task<(BackupLease Lease, bool Checksummed)> ReadCheckedAsync(BackupRepository repository, string backupId, CancellationToken ct) =>
         repository.Store.ReadCheckedDocumentAsync(repository.Layout.BackupLease(backupId), repository.Codec, DocumentKind.BackupLease,
-            async (s, t) => await JsonSerializer.DeserializeAsync(s, BackupManifestJson.Default.BackupLease, t).ConfigureAwait(false)
-                ?? throw new JsonException("the lease is null"), ct);
+            content => JsonSerializer.Deserialize(content.Span, BackupManifestJson.Default.BackupLease) ?? throw new JsonException("the lease is null"), ct);
 }

@@ -13,6 +13,9 @@ internal static class ManifestConsistency
     /// <summary>The first inconsistency, or null if there is none.</summary>
     public static string? FirstProblem(BackupManifest m) => MissingMember(m) ?? Inconsistency(m);
 
+    /// <summary>A header's files are checked when its manifest is read whole.</summary>
+    private static IReadOnlyList<BackupFile> FilesOf(BackupManifest m) => m.IsHeader ? [] : m.Files;
+
     /// <summary>
     /// Records of the manifest are read through their constructors, whose parameters stay optional
     /// (null members are not written): a member whose name was damaged arrives as null.
@@ -21,7 +24,7 @@ internal static class ManifestConsistency
     {
         if (m.Source is not { Member: not null, Host: not null }) return "source lacks member or host";
         if (m.Tablespaces.Any(t => t?.Location is null)) return "a tablespace lacks its location";
-        if (m.Files.Any(f => f?.Path is null || f.Chunks is null || f.Chunks.Any(c => c is null))) return "a file lacks its path or chunks";
+        if (FilesOf(m).Any(f => f?.Path is null || f.Chunks is null || f.Chunks.Any(c => c is null))) return "a file lacks its path or chunks";
         if (m.Archives.Any(a => a?.Name is null || a.Pieces is null || a.Pieces.Any(p => p is null))) return "an archive lacks its name or pieces";
         if (m.Packs.Any(p => p?.Key is null || p.Sha256 is null)) return "a pack lacks its key or sha256";
         if (m.Wal.Append(m.PostgresManifest).Any(o => o?.Key is null || o.PlainSha256 is null)) return "a WAL object or PostgreSQL's manifest lacks its key or plainSha256";
@@ -41,8 +44,8 @@ internal static class ManifestConsistency
         if (m.Packs.FirstOrDefault(p => p.Backup == m.Id) is { } own) return $"pack {own.Key} names its own backup as an earlier one";
         if ((m.Type == BackupType.Full) != (m.Reference is null)) return m.Reference is null ? $"the {m.Type.Name()} backup names no reference" : "a full backup names a reference";
         if (m.Type == BackupType.Full && m.Packs.Any(p => p.Backup is not null)) return "a full backup reuses packs of other backups";
-        if (Duplicate(m.Files.Select(f => $"{f.Tablespace}/{f.Path}")) is { } path) return $"file {path} is listed twice";
-        foreach (var file in m.Files)
+        if (Duplicate(FilesOf(m).Select(f => $"{f.Tablespace}/{f.Path}")) is { } path) return $"file {path} is listed twice";
+        foreach (var file in FilesOf(m))
         {
             if (file.Size < 0) return $"file {file.Path} has size {file.Size}";
             if (file.Type == BackupFileType.File && file.Sha256 is null) return $"file {file.Path} has no sha256";
@@ -53,7 +56,7 @@ internal static class ManifestConsistency
         foreach (var archive in m.Archives)
             if (archive.Pieces.Select(p => ChunkProblem(m, p, int.MaxValue)).FirstOrDefault(p => p is not null) is { } piece) return $"archive {archive.Name}: {piece}";
         // Restore places chunks by their offset in the pack: two at one offset would overwrite each other.
-        if (m.Files.SelectMany(f => f.Chunks).Concat(m.Archives.SelectMany(a => a.Pieces)).GroupBy(c => (c.Pack, c.Offset)).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        if (FilesOf(m).SelectMany(f => f.Chunks).Concat(m.Archives.SelectMany(a => a.Pieces)).GroupBy(c => (c.Pack, c.Offset)).FirstOrDefault(g => g.Count() > 1) is { } shared)
             return $"two chunks lie at offset {shared.Key.Offset} of pack {m.Packs[shared.Key.Pack].Key}";
         return null;
     }

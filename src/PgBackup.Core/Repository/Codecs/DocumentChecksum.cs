@@ -36,14 +36,17 @@ public static class DocumentChecksum
     /// Checks a stored document and returns its content without the checksum member — exactly what
     /// was sealed — and whether a checksum vouched for it (false: an unchecked document of an older version).
     /// </summary>
+    /// <remarks>The content is <paramref name="stored"/> itself, its checksum member overwritten in place: a
+    /// manifest of tens of MiB is checked and parsed without another copy.</remarks>
     /// <exception cref="InvalidDataException">The checksum does not match, or the document has none and does not look like an older one.</exception>
-    public static (byte[] Content, bool Checksummed) Open(byte[] stored, DocumentKind kind)
+    public static (ReadOnlyMemory<byte> Content, bool Checksummed) Open(ArraySegment<byte> stored, DocumentKind kind)
     {
         if (SealedHex(stored) is not { } recorded)
             return WrittenBeforeChecksums(stored, kind)
                 ? (stored, false)
                 : throw new InvalidDataException($"it has no intact checksum field, and a {kind.Name} written before checksums began with \"{kind.FirstMemberBeforeChecksums}\"");
-        byte[] content = [(byte)'{', .. stored.AsSpan(SealedPrefixLength)];
+        var content = stored[(SealedPrefixLength - 1)..];
+        content[0] = (byte)'{';
         var actual = Convert.ToHexStringLower(SHA256.HashData(content));
         return actual == recorded
             ? (content, true)

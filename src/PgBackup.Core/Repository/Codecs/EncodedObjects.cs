@@ -99,9 +99,11 @@ public static class EncodedObjects
     }
 
     /// <summary>Reads a document written by <see cref="PutDocumentAsync"/> with <paramref name="parse"/>, which gets its checked plain JSON.</summary>
+    /// <param name="parse">Parses the whole document, which is in memory anyway (to check its checksum): a JSON reader over it
+    /// skips what it does not need without buffering it again, as a stream's reader would.</param>
     /// <exception cref="ObjectNotFoundException">There is no such object.</exception>
     /// <exception cref="RepositoryException">The object is corrupt, truncated, fails its checksum, or does not decrypt with the key.</exception>
-    public static async Task<T> ReadDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default) =>
+    public static async Task<T> ReadDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<ReadOnlyMemory<byte>, T> parse, CancellationToken ct = default) =>
         (await store.ReadCheckedDocumentAsync(key, codec, kind, parse, ct).ConfigureAwait(false)).Document;
 
     /// <summary>As <see cref="ReadDocumentAsync"/>, and whether a checksum vouched for the document (false: written by an older version, unchecked).</summary>
@@ -110,33 +112,36 @@ public static class EncodedObjects
     /// frame magic, which no JSON document begins with), so manifests written before
     /// <see cref="DocumentKind.Compressed"/> existed still read, and a document's kind can change how it is stored.
     /// </remarks>
-    public static async Task<(T Document, bool Checksummed)> ReadCheckedDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
+    public static async Task<(T Document, bool Checksummed)> ReadCheckedDocumentAsync<T>(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<ReadOnlyMemory<byte>, T> parse, CancellationToken ct = default)
     {
         using var stored = new MemoryStream();
         await using (var raw = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
             await raw.CopyToAsync(stored, ct).ConfigureAwait(false);
         if (!codec.IsEncrypted && !stored.GetBuffer().AsSpan(0, (int)stored.Length).StartsWith(RepositoryCodec.FrameMagic))
-            return await store.OpenDocumentAsync(key, stored.ToArray(), kind, parse, ct).ConfigureAwait(false);
+            return store.OpenDocument(key, Written(stored), kind, parse);
         stored.Position = 0;
-        using var plain = new MemoryStream();
+        // Sized for JSON's usual zstd ratio, so a large manifest decodes without growing (and copying) the buffer.
+        using var plain = new MemoryStream((int)Math.Min(stored.Length * 8, 256L << 20));
         await store.DecodeAsync(key, codec, stored, plain, ct).ConfigureAwait(false);
-        return await store.OpenDocumentAsync(key, plain.ToArray(), kind, parse, ct).ConfigureAwait(false);
+        return store.OpenDocument(key, Written(plain), kind, parse);
     }
 
     /// <summary>Checks the <see cref="DocumentChecksum"/> of a document already read (<paramref name="stored"/>, plain) and parses its content.</summary>
     /// <exception cref="RepositoryException">The document fails its checksum.</exception>
-    private static async Task<(T Document, bool Checksummed)> OpenDocumentAsync<T>(this IObjectStore store, string key, byte[] stored, DocumentKind kind, Func<Stream, CancellationToken, ValueTask<T>> parse, CancellationToken ct = default)
+    private static (T Document, bool Checksummed) OpenDocument<T>(this IObjectStore store, string key, ArraySegment<byte> stored, DocumentKind kind, Func<ReadOnlyMemory<byte>, T> parse)
     {
         try
         {
             var (content, checksummed) = DocumentChecksum.Open(stored, kind);
-            return (await parse(new MemoryStream(content), ct).ConfigureAwait(false), checksummed);
+            return (parse(content), checksummed);
         }
         catch (InvalidDataException e)
         {
             throw Damaged(store, key, e)!;
         }
     }
+
+    private static ArraySegment<byte> Written(MemoryStream stream) => new(stream.GetBuffer(), 0, (int)stream.Length);
 
     /// <summary>The user-facing error for a decoding failure of <paramref name="key"/>, or null if <paramref name="e"/> is not one.</summary>
     private static RepositoryException? Damaged(IObjectStore store, string key, Exception e) => e switch

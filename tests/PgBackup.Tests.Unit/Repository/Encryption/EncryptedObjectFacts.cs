@@ -146,12 +146,7 @@ public sealed class EncryptedObjectFacts : IDisposable
         var json = """{"files": ["base/16384/CONFIDENTIAL-MARKER-7f3a"]}"""u8.ToArray();
 
         await _store.PutDocumentAsync("b/manifest.json", _codec, DocumentKind.BackupManifest, json);
-        var read = await _store.ReadDocumentAsync("b/manifest.json", _codec, DocumentKind.BackupManifest, async (s, t) =>
-        {
-            var copy = new MemoryStream();
-            await s.CopyToAsync(copy, t);
-            return copy.ToArray();
-        });
+        var read = await _store.ReadDocumentAsync("b/manifest.json", _codec, DocumentKind.BackupManifest, content => content.ToArray());
 
         Assert.Equal(json, read);
         Assert.False(Contains(await StoredAsync("b/manifest.json"), Marker));
@@ -189,7 +184,7 @@ public sealed class EncryptedObjectFacts : IDisposable
         await StoreAsync("b/lease.json", stored);
 
         var e = await Assert.ThrowsAsync<RepositoryException>(() =>
-            _store.ReadDocumentAsync("b/lease.json", _codec, DocumentKind.BackupLease, (s, t) => new ValueTask<int>(s.ReadByte())));
+            _store.ReadDocumentAsync("b/lease.json", _codec, DocumentKind.BackupLease, content => content.Length));
 
         Assert.Contains("cannot decrypt 'b/lease.json'", e.Message);
     }

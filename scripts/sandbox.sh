@@ -78,9 +78,10 @@ set_major() {
   PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
   CHROOT=""
   [[ "$PG_MAJOR" == 15 ]] || CHROOT="$(chroot_dir "$PG_MAJOR")"
-  # Patroni 2 (bullseye, with 13) knows only the old name of primary_start_timeout.
-  START_TIMEOUT_KEY=primary_start_timeout
-  [[ "$PG_MAJOR" != 13 ]] || START_TIMEOUT_KEY=master_start_timeout
+  # Patroni 2 (bullseye, with 13) knows only the old names of primary_start_timeout and of
+  # patronictl switchover's --leader.
+  START_TIMEOUT_KEY=primary_start_timeout SWITCHOVER_FROM=--leader
+  [[ "$PG_MAJOR" != 13 ]] || START_TIMEOUT_KEY=master_start_timeout SWITCHOVER_FROM=--master
   # PostgreSQL 17+ summarizes WAL (on standbys too) for native incremental backups; older majors
   # do not know the setting and would refuse to start with it.
   EXTRA_PARAMETERS=""
@@ -635,7 +636,7 @@ cmd_switchover() {
   candidate="$(cluster_q replicas | sed -n 1p)"   # sed reads everything: no SIGPIPE for the python side
   [[ -n "$candidate" ]] || die "no replica to switch over to"
   log "switchover $leader -> $candidate"
-  patronictl switchover --leader "$leader" --candidate "$candidate" --force "$CLUSTER" >&2
+  patronictl switchover "$SWITCHOVER_FROM" "$leader" --candidate "$candidate" --force "$CLUSTER" >&2
   wait_until "$TIMEOUT" "a leader other than $leader" leader_is_not "$leader"
   wait_until "$TIMEOUT" "$leader to rejoin as a streaming replica" cluster_healthy
   new="$(leader_name)"

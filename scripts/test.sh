@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test (unit + integration) against a PostgreSQL 15 sandbox, then the smoke set
 # (tests with [Trait("Smoke","true")]) against a sandbox of each other major in
-# PGBACKUP_TEST_MAJORS (default "17 18"; set it empty for 15 only). Each sandbox: up, dotnet test,
+# PGBACKUP_TEST_MAJORS (default "13 17 18"; set it empty for 15 only). Each sandbox: up, dotnet test,
 # down; other majors than 15 run in debootstrap chroots, built on first use (about 2 min each) and
 # cached in /var/cache/pgbackup/chroots. Last, the standalone facts ([Trait("Standalone","true")]:
 # backup, archive across a promote, point-in-time restore) against a primary + standby without
@@ -13,7 +13,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO"
-MAJORS="${PGBACKUP_TEST_MAJORS-17 18}"
+MAJORS="${PGBACKUP_TEST_MAJORS-13 17 18}"
 
 STANDALONE_MAJORS="${PGBACKUP_TEST_STANDALONE_MAJORS-13 14 16}"
 

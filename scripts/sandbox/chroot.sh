@@ -10,7 +10,9 @@
 #
 # The host also needs some of the major's binaries (restore --start, drills, tests start a
 # restored server on the host): chroot_build writes wrappers under <chroot>/host/... that run the
-# chroot's binaries with the chroot's own dynamic loader and libraries, in the host's filesystem.
+# chroot's binaries in the host's filesystem: a newer suite's with the chroot's own dynamic loader
+# and libraries, an older suite's (bullseye) with the host's loader and libc, which are newer and
+# so run them, and the chroot's other libraries.
 
 CHROOT_CACHE="${PGBACKUP_CHROOT_CACHE:-/var/cache/pgbackup/chroots}"
 # Bump when the way a chroot is built changes: the hash below then names a new one.
@@ -26,6 +28,11 @@ suite_of() {
     *) return 1 ;;
   esac
 }
+
+# older_libc SUITE: whether the suite's glibc is older than the host's (Debian 12's 2.36). Its
+# loader then cannot run its binaries on the host (ld.so's --argv0 came with glibc 2.33), and need
+# not: the host's loader and libc run binaries built against an older glibc.
+older_libc() { [[ "$1" == bullseye ]]; }
 
 # python3-etcd: Patroni's etcd3 support imports it, and apt would pick the consul alternative.
 chroot_packages() { echo "postgresql-$1 patroni python3-etcd etcd-server"; }
@@ -43,6 +50,8 @@ host_mirror() {
 chroot_dir() {
   local suite; suite="$(suite_of "$1")"
   local key="$CHROOT_RECIPE $suite $(chroot_packages "$1") $(id -u postgres):$(id -g postgres) $(host_mirror)"
+  # Wrappers with the host's loader came later: only those chroots are named anew.
+  ! older_libc "$suite" || key+=" host-loader"
   echo "$CHROOT_CACHE/$suite-$(printf '%s' "$key" | sha256sum | cut -c1-12)"
 }
 
@@ -95,13 +104,19 @@ chroot_with_proc() {
 }
 
 # write_host_wrappers TREE FINAL_DIR MAJOR: <chroot>/host/usr/lib/postgresql/MAJOR/bin/X runs the
-# chroot's X on the host. The layout mirrors the real one and share/ and lib/ are symlinks, so
-# PostgreSQL's paths computed from its own location (share, pkglib, and pg_ctl finding postgres)
-# land on the wrappers and the chroot's files.
+# chroot's X on the host.
 write_host_wrappers() {
   local tree="$1" final="$2" major="$3" bin f
   bin="$tree/host/usr/lib/postgresql/$major/bin"
-  mkdir -p "$bin" "$tree/host/usr/share/postgresql"
+  mkdir -p "$bin"
+  if older_libc "$(suite_of "$major")"; then
+    write_host_loader_wrappers "$tree" "$final" "$major" "$bin"
+    return
+  fi
+  # The chroot's loader runs each binary under the wrapper's name (--argv0). The layout mirrors the
+  # real one and share/ and lib/ are symlinks, so PostgreSQL's paths computed from its own location
+  # (share, pkglib, and pg_ctl finding postgres) land on the wrappers and the chroot's files.
+  mkdir -p "$tree/host/usr/share/postgresql"
   ln -s "$final/usr/lib/postgresql/$major/lib" "$tree/host/usr/lib/postgresql/$major/lib"
   ln -s "$final/usr/share/postgresql/$major" "$tree/host/usr/share/postgresql/$major"
   for f in "$tree/usr/lib/postgresql/$major/bin/"*; do
@@ -109,6 +124,30 @@ write_host_wrappers() {
 #!/bin/sh
 # Runs the $(basename "$final") chroot's ${f##*/} on the host with that chroot's loader and libraries.
 exec $final/lib64/ld-linux-x86-64.so.2 --library-path $final/usr/lib/x86_64-linux-gnu:$final/lib/x86_64-linux-gnu --argv0 "\$0" $final/usr/lib/postgresql/$major/bin/${f##*/} "\$@"
+EOF
+    chmod 0755 "$bin/${f##*/}"
+  done
+}
+
+# write_host_loader_wrappers TREE FINAL_DIR MAJOR BIN: wrappers that exec the chroot's real binaries
+# with the host's loader, LD_LIBRARY_PATH naming <chroot>/host/lib: links to every library of the
+# chroot but glibc's own (libc6's files), which the host's newer ones replace. The binaries keep their
+# real location, so PostgreSQL finds its share/ and lib/, and pg_ctl its postgres, in the chroot;
+# children (pg_ctl's postgres) inherit LD_LIBRARY_PATH.
+write_host_loader_wrappers() {
+  local tree="$1" final="$2" major="$3" bin="$4" libs="$1/host/lib" glibc f
+  mkdir -p "$libs"
+  glibc="$(chroot "$tree" dpkg-query -L libc6 | grep -E '/lib[^/]*\.so' | xargs -n1 basename | sort -u)"
+  for f in "$tree"/usr/lib/x86_64-linux-gnu/*.so* "$tree"/lib/x86_64-linux-gnu/*.so*; do
+    [[ -e "$f" ]] || continue
+    grep -qxF "${f##*/}" <<<"$glibc" && continue
+    ln -sfn "$final/${f#"$tree"/}" "$libs/${f##*/}"
+  done
+  for f in "$tree/usr/lib/postgresql/$major/bin/"*; do
+    cat >"$bin/${f##*/}" <<EOF
+#!/bin/sh
+# Runs the $(basename "$final") chroot's ${f##*/} on the host with the host's loader and libc and that chroot's other libraries.
+LD_LIBRARY_PATH=$final/host/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec $final/usr/lib/postgresql/$major/bin/${f##*/} "\$@"
 EOF
     chmod 0755 "$bin/${f##*/}"
   done

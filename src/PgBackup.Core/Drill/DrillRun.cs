@@ -102,7 +102,7 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
             checks.Add(databases.Any(d => d.Name == "postgres")
                 ? new DrillCheck("counts", true, $"{databases.Count} database(s): {string.Join(", ", databases.Select(d => $"{d.Name} {d.Relations} relations, {d.Tables} user tables"))}")
                 : new DrillCheck("counts", false, $"the postgres database is missing (found {string.Join(", ", databases.Select(d => d.Name))})"));
-            checks.Add(checker.AmCheck());
+            checks.Add(await checker.AmCheckAsync(plan.Backup.ServerVersionNum / 10000, ct).ConfigureAwait(false));
             return Finish();
         }
         catch (PgBackupException e)

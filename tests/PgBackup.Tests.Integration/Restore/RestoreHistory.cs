@@ -60,7 +60,8 @@ public sealed partial class RestoreHistory : IAsyncLifetime
         var archiver = ArchiverProcess.Start(Policy);
         try
         {
-            await ExecuteOnLeaderAsync($"DROP TABLE IF EXISTS {Table}; CREATE TABLE {Table} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp()); CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+            await using (var leader = await Sql.OpenLeaderAsync())
+                await ExecuteOnLeaderAsync($"DROP TABLE IF EXISTS {Table}; CREATE TABLE {Table} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp()); {CommitRecord.Prepare(leader)}");
             await CommitMarkerAsync(1);
 
             var backup = await PgBackupCli.RunAsync(["backup", "--policy", Policy.Path], TimeSpan.FromSeconds(120));
@@ -127,10 +128,9 @@ public sealed partial class RestoreHistory : IAsyncLifetime
         }
         _commitTimes[id] = DateTime.SpecifyKind((DateTime)(await ScalarObjectAsync(connection, $"SELECT pg_xact_commit_timestamp(xmin) FROM {Table} WHERE id = {id}"))!, DateTimeKind.Utc);
         // The commit record of exactly this transaction, read back from the WAL itself.
-        var commitLsn = await ScalarAsync(connection,
-            $"SELECT start_lsn::text FROM pg_get_wal_records_info('{before}', pg_current_wal_flush_lsn()) WHERE resource_manager = 'Transaction' AND xid::text = '{xid}' AND record_type LIKE 'COMMIT%'")
+        var commitLsn = await CommitRecord.StartAsync(connection, before, xid, Sandbox.Endpoints.PgBin)
             ?? throw new InvalidOperationException($"no commit record of transaction {xid} (marker {id}) after {before}");
-        return (xid, Lsn.Parse(commitLsn));
+        return (xid, commitLsn);
     }
 
     private async Task<(uint Timeline, Lsn Lsn)> LeaderPositionAsync()

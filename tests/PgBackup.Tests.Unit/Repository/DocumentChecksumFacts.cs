@@ -73,4 +73,31 @@ public sealed class DocumentChecksumFacts
 
         Assert.Contains("its checksum field records", e.Message);
     }
+
+    [Fact]
+    public async Task A_document_sealed_as_it_is_serialized_is_the_document_sealed_whole()
+    {
+        var destination = new MemoryStream();
+
+        // In pieces, the brace alone first, as a serializer's flushes may cut it.
+        await DocumentChecksum.SealAsync(async (s, t) =>
+        {
+            await s.WriteAsync(Lease.AsMemory(0, 1), t);
+            await s.WriteAsync(Lease.AsMemory(1, 20), t);
+            s.Write(Lease, 21, Lease.Length - 21);
+        }, destination, CancellationToken.None);
+
+        Assert.Equal(DocumentChecksum.Seal(Lease), destination.ToArray());
+    }
+
+    [Fact]
+    public async Task An_empty_object_cannot_be_sealed_as_it_is_serialized()
+    {
+        var destination = new MemoryStream();
+
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            DocumentChecksum.SealAsync((s, t) => s.WriteAsync("{ }"u8.ToArray(), t).AsTask(), destination, CancellationToken.None));
+
+        Assert.Equal(0, destination.Length);
+    }
 }

@@ -112,9 +112,10 @@ public static class BackupCatalog
             throw new NotSupportedException("a manifest header is never written");
     }
 
-    /// <summary>Publishes a backup: after this put, the backup is listed as complete. The manifest carries its own checksum (<see cref="DocumentChecksum"/>).</summary>
+    /// <summary>Publishes a backup: after this put, the backup is listed as complete. The manifest carries its own checksum (<see cref="DocumentChecksum"/>), and is serialized straight into the store, never held whole.</summary>
     public static Task WriteManifestAsync(BackupRepository repository, BackupManifest manifest, CancellationToken ct) =>
-        repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, DocumentKind.BackupManifest, JsonSerializer.SerializeToUtf8Bytes(manifest, BackupManifestJson.Default.BackupManifest), ct);
+        repository.Store.PutDocumentAsync(repository.Layout.BackupManifest(manifest.Id), repository.Codec, DocumentKind.BackupManifest,
+            (s, t) => JsonSerializer.SerializeAsync(s, manifest, BackupManifestJson.Default.BackupManifest, t), ct);
 
     /// <summary>Expires a complete backup: see <see cref="RemoveAsync"/>.</summary>
     public static Task RemoveCompleteAsync(BackupRepository repository, string id, CancellationToken ct) =>

@@ -18,7 +18,11 @@ public static class EncodedObjects
     /// Encodes <paramref name="plain"/> (read to its end) into the object <paramref name="key"/>,
     /// atomically; returns the SHA-256 (lower-case hex) of the plain content.
     /// </summary>
-    public static async Task<string> PutEncodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream plain, CancellationToken ct = default)
+    public static Task<string> PutEncodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Stream plain, CancellationToken ct = default) =>
+        store.PutEncodedAsync(key, codec, (encoder, t) => plain.CopyToAsync(encoder, t), ct);
+
+    /// <summary>As above, with the plain content written into the encoder by <paramref name="writePlain"/>.</summary>
+    public static async Task<string> PutEncodedAsync(this IObjectStore store, string key, RepositoryCodec codec, Func<Stream, CancellationToken, Task> writePlain, CancellationToken ct = default)
     {
         // The store pulls from a stream while the compressor pushes into one: a pipe joins them.
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2));
@@ -29,7 +33,7 @@ public static class EncodedObjects
             {
                 var encoder = codec.Encode(pipe.Writer.AsStream(leaveOpen: true));
                 await using (encoder)
-                    await plain.CopyToAsync(encoder, failed.Token).ConfigureAwait(false);
+                    await writePlain(encoder, failed.Token).ConfigureAwait(false);
                 await pipe.Writer.CompleteAsync().ConfigureAwait(false);
                 return encoder.PlainSha256;
             }
@@ -48,7 +52,7 @@ public static class EncodedObjects
         catch
         {
             await failed.CancelAsync().ConfigureAwait(false);
-            // Wait for the encoder to stop reading the caller's stream, without its (secondary) error.
+            // Wait for the encoder to stop reading the caller's content, without its (secondary) error.
             await Task.WhenAny(encode).ConfigureAwait(false);
             throw;
         }
@@ -96,6 +100,16 @@ public static class EncodedObjects
             await store.PutEncodedAsync(key, codec, new MemoryStream(sealedJson), ct).ConfigureAwait(false);
         else
             await store.PutAsync(key, sealedJson, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As above for a document of <see cref="DocumentKind.Compressed"/> too large to hold (a manifest of millions of
+    /// files): <paramref name="serialize"/> writes it, twice (<see cref="DocumentChecksum.SealAsync"/>), straight into the encoder.
+    /// </summary>
+    public static async Task PutDocumentAsync(this IObjectStore store, string key, RepositoryCodec codec, DocumentKind kind, Func<Stream, CancellationToken, Task> serialize, CancellationToken ct = default)
+    {
+        if (!kind.Compressed) throw new ArgumentException($"a {kind.Name} is stored as plain JSON: put it whole", nameof(kind));
+        await store.PutEncodedAsync(key, codec, (encoder, t) => DocumentChecksum.SealAsync(serialize, encoder, t), ct).ConfigureAwait(false);
     }
 
     /// <summary>Reads a document written by <see cref="PutDocumentAsync"/> with <paramref name="parse"/>, which gets its checked plain JSON.</summary>

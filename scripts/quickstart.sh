@@ -24,7 +24,17 @@ leader_sql() { scripts/sandbox.sh psql -X -q -At -c "$1"; }
 
 step "Starting the sandbox cluster"
 scripts/sandbox.sh up "$@"
-PG_BIN="$(sed -n 's/^SANDBOX_PG_BIN=//p' "${PGBACKUP_SANDBOX_DIR:-$REPO/.sandbox}/endpoints.env")"
+# A sandbox moved by PGBACKUP_SANDBOX_DIR / PGBACKUP_SANDBOX_PORT_BASE: the same policy with its ports and secrets.
+SANDBOX_DIR="${PGBACKUP_SANDBOX_DIR:-$REPO/.sandbox}"
+BASE="${PGBACKUP_SANDBOX_PORT_BASE:-15400}"
+if [[ "$SANDBOX_DIR" != "$REPO/.sandbox" || "$BASE" != 15400 ]]; then
+  POLICY="$SANDBOX_DIR/quickstart-policy.yaml"
+  ports=()
+  for offset in 10 11 12 30; do ports+=(-e "s#127\.0\.0\.1:$((15400 + offset))#127.0.0.1:$((BASE + offset))#g"); done
+  sed -e "s#\.\./\.sandbox/secrets/#$SANDBOX_DIR/secrets/#" "${ports[@]}" "$REPO/policies/sandbox.yaml" >"$POLICY"
+  RESTORE_PORT=$((BASE + 99))
+fi
+PG_BIN="$(sed -n 's/^SANDBOX_PG_BIN=//p' "$SANDBOX_DIR/endpoints.env")"
 
 step "Building pgbackup"
 scripts/publish.sh "$REPO/artifacts/pgbackup"

@@ -1,10 +1,12 @@
+using PgBackup.IO;
+
 namespace PgBackup.Postgres;
 
 /// <summary>
 /// A write-only stream that hands the WAL written to it, page by page, to a <see cref="WalRecordReader"/>:
 /// lets a decoder write a stored segment straight into the record check, one page buffered.
 /// </summary>
-public sealed class WalRecordReaderStream(WalRecordReader reader) : Stream
+public sealed class WalRecordReaderStream(WalRecordReader reader) : ForwardWriteStream
 {
     // The page size is known only once the first page's long header is read; no page is larger.
     private readonly byte[] _page = new byte[1 << 16];
@@ -39,27 +41,5 @@ public sealed class WalRecordReaderStream(WalRecordReader reader) : Stream
             ? (int)h.PageSize
             : throw new WalFormatException($"WAL at {reader.NextPage}: the first page of a segment has no valid long page header");
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using PgBackup.IO;
 
 namespace PgBackup.Repository.Codecs;
 
@@ -27,7 +28,7 @@ public static class DocumentChecksum
     public static byte[] Seal(ReadOnlySpan<byte> json)
     {
         RequireMembers(json);
-        return [.. SealedPrefix(SHA256.HashData(json)), .. json[1..]];
+        return [.. SealedPrefix(Convert.ToHexStringLower(SHA256.HashData(json))), .. json[1..]];
     }
 
     /// <summary>
@@ -35,29 +36,33 @@ public static class DocumentChecksum
     /// <paramref name="serialize"/> runs twice, into the checksum and then into <paramref name="destination"/>,
     /// so the document is never buffered. It must write the same bytes both times, as a serializer of an unchanged object does.
     /// </summary>
+    /// <exception cref="ArgumentException">The document is not a JSON object with members; what the destination got is unusable.</exception>
     public static async Task SealAsync(Func<Stream, CancellationToken, Task> serialize, Stream destination, CancellationToken ct)
     {
-        byte[] sha256;
-        await using (var hashing = new HashingStream())
+        string sha256;
+        await using (var hashing = new HashingStream(Stream.Null))
         {
             await serialize(hashing, ct).ConfigureAwait(false);
-            RequireMembers(hashing.Start);
-            sha256 = hashing.Hash();
+            sha256 = hashing.Sha256;
         }
         await destination.WriteAsync(SealedPrefix(sha256), ct).ConfigureAwait(false);
-        await using var body = new AfterOpeningBrace(destination);
+        await using var body = new DocumentBody(destination);
         await serialize(body, ct).ConfigureAwait(false);
+        body.Complete();
     }
 
     private static void RequireMembers(ReadOnlySpan<byte> json)
     {
-        if (json.Length < 2 || json[0] != (byte)'{' || json[1..].TrimStart(" \r\n\t"u8).StartsWith("}"u8))
-            throw new ArgumentException("only a JSON object with members can carry a checksum", nameof(json));
+        if (json.Length < 2 || json[0] != (byte)'{' || json[1..].TrimStart(Whitespace).StartsWith("}"u8))
+            throw NoMembers();
     }
 
+    private static ArgumentException NoMembers() => new("only a JSON object with members can carry a checksum", "json");
+
+    private static ReadOnlySpan<byte> Whitespace => " \r\n\t"u8;
+
     /// <summary>The checksum member and the opening brace it follows: what replaces the document's own opening brace.</summary>
-    private static byte[] SealedPrefix(byte[] sha256) =>
-        [.. Opening, .. Encoding.ASCII.GetBytes(Convert.ToHexStringLower(sha256)), (byte)'"', (byte)','];
+    private static byte[] SealedPrefix(string sha256) => [.. Opening, .. Encoding.ASCII.GetBytes(sha256), (byte)'"', (byte)','];
 
     /// <summary>
     /// Checks a stored document and returns its content without the checksum member — exactly what
@@ -104,71 +109,43 @@ public static class DocumentChecksum
         }
     }
 
-    /// <summary>A write-only stream into SHA-256 that keeps the document's first bytes (for <see cref="RequireMembers"/>).</summary>
-    private sealed class HashingStream : WriteOnlyStream
+    /// <summary>
+    /// Passes a document on to the destination without its opening brace (<see cref="SealedPrefix"/> wrote one), checking
+    /// as <see cref="RequireMembers"/> does that it is an object with members: the brace first, then not at once its end.
+    /// </summary>
+    private sealed class DocumentBody(Stream destination) : ForwardWriteStream
     {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly byte[] _start = new byte[64];
-        private int _startLength;
+        private enum Expecting { Brace, FirstMember, Nothing }
 
-        public ReadOnlySpan<byte> Start => _start.AsSpan(0, _startLength);
+        private Expecting _expecting = Expecting.Brace;
 
-        public byte[] Hash() => _hash.GetHashAndReset();
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            var n = Math.Min(buffer.Length, _start.Length - _startLength);
-            buffer[..n].CopyTo(_start.AsSpan(_startLength));
-            _startLength += n;
-            _hash.AppendData(buffer);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) _hash.Dispose();
-            base.Dispose(disposing);
-        }
-    }
-
-    /// <summary>Passes a document on to the destination without its first byte, the opening brace (<see cref="SealedPrefix"/> wrote it).</summary>
-    private sealed class AfterOpeningBrace(Stream destination) : WriteOnlyStream
-    {
-        private bool _braceSkipped;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => destination.Write(buffer[Skipped(buffer.Length)..]);
+        public override void Write(ReadOnlySpan<byte> buffer) => destination.Write(buffer[Checked(buffer)..]);
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            destination.WriteAsync(buffer[Skipped(buffer.Length)..], cancellationToken);
+            destination.WriteAsync(buffer[Checked(buffer.Span)..], cancellationToken);
 
         public override Task FlushAsync(CancellationToken cancellationToken) => destination.FlushAsync(cancellationToken);
 
-        /// <summary>How many bytes of the next write to drop: the document's first byte, once.</summary>
-        private int Skipped(int length)
+        /// <summary>The document ended: one that never reached its first member has none.</summary>
+        public void Complete()
         {
-            if (_braceSkipped || length == 0) return 0;
-            _braceSkipped = true;
-            return 1;
+            if (_expecting != Expecting.Nothing) throw NoMembers();
         }
-    }
 
-    /// <summary>The members a write-only stream has no use for.</summary>
-    private abstract class WriteOnlyStream : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        /// <summary>Checks the document's first bytes; returns how many of <paramref name="buffer"/> to drop (the brace).</summary>
+        private int Checked(ReadOnlySpan<byte> buffer)
         {
-            Write(buffer.Span);
-            return ValueTask.CompletedTask;
+            if (_expecting == Expecting.Nothing || buffer.IsEmpty) return 0;
+            var skip = 0;
+            if (_expecting == Expecting.Brace)
+            {
+                if (buffer[0] != (byte)'{') throw NoMembers();
+                (_expecting, skip) = (Expecting.FirstMember, 1);
+            }
+            var rest = buffer[skip..].TrimStart(Whitespace);
+            if (!rest.IsEmpty)
+                _expecting = rest[0] == (byte)'}' ? throw NoMembers() : Expecting.Nothing;
+            return skip;
         }
     }
 }

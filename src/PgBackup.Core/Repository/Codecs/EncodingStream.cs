@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PgBackup.IO;
 
 namespace PgBackup.Repository.Codecs;
 
@@ -8,7 +9,7 @@ namespace PgBackup.Repository.Codecs;
 /// Disposing ends the frame, appends the trailer and only then seals the final encrypted block,
 /// in that order; the sink is left open.
 /// </summary>
-internal sealed class EncodingStream : Stream
+internal sealed class EncodingStream : ForwardWriteStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Stream _compressor;
@@ -32,22 +33,11 @@ internal sealed class EncodingStream : Stream
     /// <summary>Lower-case hex SHA-256 of the plain bytes written, known once the stream is disposed.</summary>
     public string PlainSha256 => _plainSha256 ?? throw new InvalidOperationException("the object is not complete until the stream is disposed");
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _hash.AppendData(buffer);
         _compressor.Write(buffer);
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -57,10 +47,6 @@ internal sealed class EncodingStream : Stream
 
     public override void Flush() => _compressor.Flush();
     public override Task FlushAsync(CancellationToken cancellationToken) => _compressor.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PgBackup.IO;
 
 namespace PgBackup.Repository.Codecs;
 
@@ -8,7 +9,7 @@ namespace PgBackup.Repository.Codecs;
 /// only once the next byte arrives or the stream is disposed, because the last block must carry
 /// the final flag. Disposing writes that last block; the sink stays open.
 /// </summary>
-internal sealed class EncryptingStream : Stream
+internal sealed class EncryptingStream : ForwardWriteStream
 {
     private const int Salt = SealedBlocks.SaltLength;
 
@@ -27,13 +28,7 @@ internal sealed class EncryptingStream : Stream
         _cipher = SealedBlocks.NewUnit(key, _sealed.AsSpan(0, Salt));
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_finished;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -44,9 +39,6 @@ internal sealed class EncryptingStream : Stream
             buffer = buffer[Take(buffer)..];
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -61,10 +53,6 @@ internal sealed class EncryptingStream : Stream
     // A partial block cannot be sealed early (it would not be final), so flushing only reaches the sink.
     public override void Flush() => _sink.Flush();
     public override Task FlushAsync(CancellationToken cancellationToken) => _sink.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

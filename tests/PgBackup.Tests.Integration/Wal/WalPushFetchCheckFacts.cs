@@ -133,10 +133,18 @@ public sealed class WalPushFetchCheckFacts(SandboxFixture fixture, ITestOutputHe
         return segments;
     }
 
+    /// <summary>
+    /// Pushes a file of the leader's pg_wal, or, for a history file the leader lacks, another member's copy: a member
+    /// rebuilt from the repository (create-replica) holds only the history files its restore fetched.
+    /// </summary>
     private static async Task PushFromLeaderAsync(WalSandbox sandbox, string fileName)
     {
         var members = sandbox.Members;
-        var content = await members.ScalarAsync<byte[]>(await members.LeaderPortAsync(), $"SELECT pg_read_binary_file('pg_wal/{fileName}')");
+        var leader = await members.LeaderPortAsync();
+        byte[]? content = null;
+        foreach (var port in sandbox.Members.Endpoints.PgPorts.OrderBy(p => p != leader))
+            content ??= await members.ScalarAsync<object>(port, $"SELECT CASE WHEN EXISTS (SELECT FROM pg_ls_waldir() WHERE name = '{fileName}') THEN pg_read_binary_file('pg_wal/{fileName}') END") as byte[];
+        if (content is null) throw new InvalidOperationException($"no member holds {fileName} in its pg_wal");
         var file = Path.Combine(sandbox.RepositoryPath, "..", fileName);
         await File.WriteAllBytesAsync(file, content);
         Assert.Equal(0, (await sandbox.RunCliAsync("wal-push", file)).ExitCode);

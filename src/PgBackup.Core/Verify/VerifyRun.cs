@@ -1,6 +1,7 @@
 using PgBackup.Errors;
 using PgBackup.Repository;
 using PgBackup.Repository.Catalog;
+using PgBackup.Repository.Storage;
 
 namespace PgBackup.Verify;
 
@@ -31,7 +32,16 @@ public static class VerifyRun
         var proven = new ProvenObjects();
         foreach (var backup in chosen)
         {
-            var whole = await BackupCatalog.ReadManifestAsync(repository, backup.Manifest.Id, ct).ConfigureAwait(false);
+            BackupManifest whole;
+            try
+            {
+                whole = await BackupCatalog.ReadManifestAsync(repository, backup.Manifest.Id, ct).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+                // Expired since the repository's objects were checked, as the check itself allows: nothing to verify.
+                continue;
+            }
             var report = await new BackupVerifier(repository, proven).VerifyAsync(whole, backup.Checksummed, ct).ConfigureAwait(false);
             verified?.Invoke(report);
             reports.Add(report);

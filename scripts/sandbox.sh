@@ -303,6 +303,11 @@ bootstrap:
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
     $START_TIMEOUT_KEY: 0
+    # Patroni drops replication slots it does not know once it re-reads them (a restart, a
+    # demotion); the archiver's slot must survive that (docs/wal-archiving.md).
+    ignore_slots:
+      - name: pgbackup_$CLUSTER
+        type: physical
     postgresql:
       use_pg_rewind: true
       use_slots: true

@@ -14,7 +14,7 @@ public sealed record RankingResult(IReadOnlyList<RankedCandidate> Candidates, IR
 /// DESIGN.md "Choosing the source", as a pure function of what Patroni reports: replicas that are
 /// running, on the leader's timeline, within the lag limit and not tagged nobackup; async replicas
 /// before the sync standby (a backup must not slow commits), then lowest lag; the leader last and
-/// only when the policy allows it. An incremental names the member that took its reference: among
+/// only when the policy allows it (or, for an archiver so told, the leader alone). An incremental names the member that took its reference: among
 /// async replicas within the limit that one comes first, because replicas' pages differ in bytes no
 /// WAL carries (hint bits their own reads set), so another member's copy of an unchanged block may
 /// not match the reference's and would be stored again.
@@ -55,16 +55,23 @@ public static class ReplicaRanking
             .Select(m => new RankedCandidate(m, Describe(m, rules, m.Name == referenceMember)))
             .ToList();
 
+        if (rules.Leader == LeaderUse.Only)
+        {
+            passed.AddRange(candidates.Select(c => new PassedOver(c.Member, $"replica ({rules.LeaderSetting}: only the leader)")));
+            candidates.Clear();
+        }
         if (leader is not null)
         {
-            if (!rules.AllowLeader)
-                passed.Add(new PassedOver(leader, "leader (source.allow_leader is off)"));
+            if (rules.Leader == LeaderUse.Never)
+                passed.Add(new PassedOver(leader, $"leader ({rules.LeaderSetting})"));
             else if (!leader.IsRunning)
                 passed.Add(new PassedOver(leader, $"leader is {leader.State}"));
             else if (leader.HasTag(NoBackupTag))
                 passed.Add(new PassedOver(leader, "tagged nobackup"));
             else
-                candidates.Add(new RankedCandidate(leader, "leader, allowed by source.allow_leader, used only when no replica qualifies"));
+                candidates.Add(new RankedCandidate(leader, rules.Leader == LeaderUse.Only
+                    ? $"leader ({rules.LeaderSetting})"
+                    : $"leader, allowed by {rules.LeaderSetting}, used only while no replica qualifies"));
         }
         return new RankingResult(candidates, passed, notes);
     }

@@ -57,7 +57,18 @@ public sealed record S3Settings(
     string? KmsKeyId);
 
 /// <summary>Which members may serve as the backup and WAL source (DESIGN.md "Choosing the source").</summary>
-public sealed record SourceRules(long MaxLagBytes, bool AllowLeader);
+/// <param name="LeaderSetting">The policy setting that decided <paramref name="Leader"/>, as the ranking's reasons quote it.</param>
+public sealed record SourceRules(long MaxLagBytes, LeaderUse Leader, string LeaderSetting);
+
+/// <summary>When the leader may be the source.</summary>
+public enum LeaderUse
+{
+    Never,
+    /// <summary>Ranked after every replica: used only while none qualifies.</summary>
+    WhenNoReplica,
+    /// <summary>The leader and nothing else.</summary>
+    Only,
+}
 
 /// <summary>Where backup data is compressed: by PgBackup into chunks, or by the source server (BASE_BACKUP COMPRESSION).</summary>
 public enum CompressionSite { Client, Server }
@@ -69,7 +80,37 @@ public enum CompressionSite { Client, Server }
 /// <param name="NativeIncremental">Take diffs and incrs as PostgreSQL 17+ native incrementals where the source can (else block-level).</param>
 public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait, BackupType Type, int MaxChain, bool NativeIncremental);
 
-public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName);
+/// <param name="Source">Which members the archiver streams from.</param>
+public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName, ArchiveSource Source)
+{
+    /// <summary>The archiver's ranking rules: the backups' lag limit, its own use of the leader.</summary>
+    public SourceRules SourceRules(SourceRules backup) => backup with
+    {
+        Leader = Source switch
+        {
+            ArchiveSource.ReplicaOnly => LeaderUse.Never,
+            ArchiveSource.Leader => LeaderUse.Only,
+            _ => LeaderUse.WhenNoReplica,
+        },
+        LeaderSetting = "archive.source: " + ArchiveSourceNames.Name(Source),
+    };
+}
+
+/// <summary>
+/// `archive.source`. Streaming WAL costs the leader one walsender, not a backup's reads, so by
+/// default the archiver uses the leader while no replica qualifies (the seconds after a failover,
+/// while the replicas re-attach) rather than leave that WAL on the new leader alone.
+/// </summary>
+public enum ArchiveSource { ReplicaPreferred, ReplicaOnly, Leader }
+
+public static class ArchiveSourceNames
+{
+    public static IReadOnlyList<string> All { get; } = ["replica-preferred", "replica-only", "leader"];
+
+    public static string Name(ArchiveSource source) => All[(int)source];
+
+    public static ArchiveSource Parse(string name) => (ArchiveSource)All.ToList().IndexOf(name);
+}
 
 /// <param name="Diff">Cron of differential backups (the blocks changed since the newest full).</param>
 /// <param name="Incr">Cron of incremental backups (the blocks changed since the newest backup).</param>

@@ -69,6 +69,8 @@ internal static class PolicyKeys
     public static readonly PolicyKey<PolicyNode> Archive = Section("archive", "the continuous WAL archiver");
     public static readonly PolicyKey<string?> ArchiveSlotName = OptionalText("archive.slot_name", "physical slot on the source member (default pgbackup_<cluster>)");
     public static readonly PolicyKey<TimeSpan> ArchivePartialInterval = Duration("archive.partial_interval", TimeSpan.FromSeconds(1), "how often the growing WAL segment is uploaded");
+    public static readonly PolicyKey<string> ArchiveSource = Choice("archive.source", [.. ArchiveSourceNames.All], "replica-preferred",
+        "stream from the healthiest replica and from the leader while none qualifies (replica-preferred), never the leader (replica-only), or only the leader (leader)");
 
     public static readonly PolicyKey<PolicyNode> Schedules = Section("schedules", "cron schedules of `pgbackup serve`");
     public static readonly PolicyKey<string> SchedulesTimeZone = TimeZone("schedules.timezone", "UTC", "the zone the schedules are in");

@@ -136,7 +136,8 @@ public static partial class PolicyLoader
 
     private static SourceRules ReadSource(PolicyNode n)
     {
-        var rules = new SourceRules(n.Get(K.SourceMaxLag), n.Get(K.SourceAllowLeader));
+        var allowLeader = n.Get(K.SourceAllowLeader);
+        var rules = new SourceRules(n.Get(K.SourceMaxLag), allowLeader ? LeaderUse.WhenNoReplica : LeaderUse.Never, $"{K.SourceAllowLeader.Path}: {(allowLeader ? "true" : "false")}");
         n.RejectUnknownKeys();
         return rules;
     }
@@ -157,7 +158,7 @@ public static partial class PolicyLoader
         var slot = n.Get(K.ArchiveSlotName) ?? ClusterName.ArchiverSlot(cluster);
         if (!ReplicationSlotName.IsValid(slot))
             throw n.Error(K.ArchiveSlotName, $"'{slot}' is not a valid slot name ({ReplicationSlotName.Rule})");
-        var settings = new ArchiveSettings(n.Get(K.ArchivePartialInterval), slot);
+        var settings = new ArchiveSettings(n.Get(K.ArchivePartialInterval), slot, ArchiveSourceNames.Parse(n.Get(K.ArchiveSource)));
         n.RejectUnknownKeys();
         return settings;
     }

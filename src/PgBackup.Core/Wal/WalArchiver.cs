@@ -12,7 +12,10 @@ namespace PgBackup.Wal;
 /// Continuous WAL archiving from the healthiest replica, across failovers (DESIGN.md):
 /// choose a member, stream on our slot there from where the repository ends, and whenever the
 /// member fails or its timeline changes, choose again and carry on from the last durable position.
-/// Runs until cancelled; every failure is logged, shown in <see cref="Status"/>, and retried.
+/// With archive.source replica-preferred the leader is chosen while no replica qualifies (right
+/// after a failover the replicas are still re-attaching, and that WAL would sit on the new leader
+/// alone), and left as soon as one does. Runs until cancelled; every failure is logged, shown in
+/// <see cref="Status"/>, and retried.
 /// </summary>
 public sealed class WalArchiver(Policy policy, BackupRepository repository, ILogger log)
 {
@@ -20,13 +23,17 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
     // Short: every second of pause is WAL that is not yet safe (the slot keeps it on the source, so a
     // retry is cheap). At 30 s the archive caught up 34 s after a 10 s S3 outage ended (chaos.sh).
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    // How often, while on the leader only for want of a replica, the replicas are asked again: each
+    // time costs a Patroni request and a probe or two, and nothing is lost meanwhile.
+    private static readonly TimeSpan ReplicaRecheck = TimeSpan.FromSeconds(2);
 
-    private readonly SourceSelector _selector = new(policy, log);
+    private readonly SourceSelector _selector = new(policy with { Source = policy.Archive.SourceRules(policy.Source) }, log);
     private readonly object _statusLock = new();
     private WalArchiverStatus _status = WalArchiverStatus.Initial;
     private ArchivedWal? _archived;
     private string? _systemIdentifier;
     private Lsn _floor = Lsn.Invalid;
+    private (string? Member, Task Done) _slotDrop = (null, Task.CompletedTask);
 
     /// <summary>The latest status; safe to read from any thread.</summary>
     public WalArchiverStatus Status => Volatile.Read(ref _status);
@@ -45,13 +52,17 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             try
             {
                 Report(s => s with { State = WalArchiverState.Reconnecting });
-                (member, _) = await _selector.ChooseAsync(exclude, ct).ConfigureAwait(false);
+                var (chosen, decision) = await _selector.ChooseAsync(exclude, ct).ConfigureAwait(false);
+                member = chosen;
                 if (current is not null && current.Name != member.Name)
-                    await DropSlotAsync(current, ct).ConfigureAwait(false);
+                    await LeaveAsync(current).ConfigureAwait(false);
+                if (_slotDrop.Member == member.Name)
+                    await _slotDrop.Done.ConfigureAwait(false); // coming back before our slot there is gone
                 current = member;
-                Report(s => s with { SourceMember = member.Name });
+                Report(s => s with { SourceMember = chosen.Name, SourceReason = decision.Chosen!.Verdict });
+                log.LogInformation("Archiving from {Member}: {Why}", member.Name, decision.Chosen!.Verdict);
                 await StreamFromAsync(member, ct).ConfigureAwait(false);
-                // The member's timeline changed: choose again, it may have been promoted.
+                // The member's timeline changed (it may have been promoted), or a replica qualifies again: choose again.
                 exclude.Clear();
                 backoff = TimeSpan.FromSeconds(1);
             }
@@ -72,16 +83,53 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
                 // Pass over the member that failed; when choosing itself failed, consider everyone again.
                 if (member is null) exclude.Clear();
                 else exclude.Add(member.Name);
-                try { await Task.Delay(backoff, ct).ConfigureAwait(false); }
+                // No member qualifying is a failover in progress: ask again soon, the new leader is the source to take.
+                try { await Task.Delay(member is null ? TimeSpan.FromSeconds(1) : backoff, ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
+        try { await _slotDrop.Done.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
         Report(s => s with { State = WalArchiverState.Stopped });
     }
 
-    /// <summary>Streams from one member until its timeline changes (returns) or it fails (throws).</summary>
+    /// <summary>
+    /// Drops our slot on the member we leave, in the background: a member that just died can take
+    /// the whole connect timeout to refuse, and the new source must not wait for it.
+    /// </summary>
+    private async Task LeaveAsync(ClusterMember left)
+    {
+        await _slotDrop.Done.ConfigureAwait(false);
+        _slotDrop = (left.Name, DropSlotAsync(left, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Streams from one member until its timeline changes or, on the leader for want of a replica,
+    /// one qualifies again (returns), or until it fails (throws).
+    /// </summary>
     private async Task StreamFromAsync(ClusterMember member, CancellationToken ct)
+    {
+        using var moveBack = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = member.IsLeader && policy.Archive.Source == ArchiveSource.ReplicaPreferred
+            ? WatchForReplicaAsync(member, moveBack)
+            : Task.CompletedTask;
+        try
+        {
+            await StreamUntilTimelineChangesAsync(member, moveBack.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (moveBack.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // A replica qualifies: the session stored what it had received, the next one resumes from there.
+        }
+        finally
+        {
+            await moveBack.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
+        }
+    }
+
+    private async Task StreamUntilTimelineChangesAsync(ClusterMember member, CancellationToken ct)
     {
         await using var connection = await ReplicationConnection.OpenAsync(
             policy.Replication(member.Host!, member.Port!.Value, ApplicationName), ct).ConfigureAwait(false);
@@ -97,7 +145,7 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             TimelineEndedMessage ended;
             try
             {
-                ended = await session.RunAsync(connection, SlotName, start, ct).ConfigureAwait(false);
+                ended = await session.RunAsync(connection, SlotName, start, DurableOn(start), ct).ConfigureAwait(false);
             }
             catch (OperationFailedException e) when (e.InnerException is PostgresServerError { SqlState: "58P01" })
             {
@@ -111,6 +159,46 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             if (ended.NextTimeline > system.Timeline)
                 return; // the member itself switched timelines
             // Catching up through a historic timeline: carry on along the member's own history.
+        }
+    }
+
+    /// <summary>What this process already made durable in the segment a session starts in (a partial), else nothing.</summary>
+    private Lsn DurableOn(StreamStart start) =>
+        Status is { Timeline: { } timeline, ArchivedLsn: { } durable } && timeline == start.Timeline && durable > start.Lsn
+            && WalSegmentName.Containing(timeline, durable - 1, _archived!.SegmentSize) == WalSegmentName.Containing(timeline, start.Lsn, _archived.SegmentSize)
+            ? durable
+            : Lsn.Invalid;
+
+    /// <summary>While streaming from the leader only because no replica qualified: asks again every few seconds, and ends the session once one does.</summary>
+    private async Task WatchForReplicaAsync(ClusterMember leader, CancellationTokenSource moveBack)
+    {
+        var notTheLeader = new HashSet<string>(StringComparer.Ordinal) { leader.Name };
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(ReplicaRecheck, moveBack.Token).ConfigureAwait(false);
+                SourceDecision decision;
+                try
+                {
+                    decision = await _selector.DecideAsync(notTheLeader, probeEveryone: false, moveBack.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is PgBackupException or IOException or HttpRequestException)
+                {
+                    log.LogDebug("Asking for a replica to archive from failed: {Error}", e.Message);
+                    continue;
+                }
+                if (decision.Chosen is { Member.IsLeader: false } replica)
+                {
+                    log.LogInformation("{Member} qualifies again ({Why}): moving the archiver off the leader", replica.Member.Name, replica.Verdict);
+                    await moveBack.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the session ended first
         }
     }
 
@@ -227,6 +315,9 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
     private void Report(Func<WalArchiverStatus, WalArchiverStatus> change)
     {
         lock (_statusLock)
-            Volatile.Write(ref _status, change(_status));
+        {
+            var next = change(_status);
+            Volatile.Write(ref _status, next.State == WalArchiverState.Streaming ? next.Recovered() : next);
+        }
     }
 }

@@ -18,10 +18,14 @@ public enum WalArchiverState
 /// <param name="ArchivedLsn">Everything before this position on <see cref="Timeline"/> is durable in the repository (segments or the partial).</param>
 /// <param name="LagBytes">Source's end of WAL minus <see cref="ArchivedLsn"/>.</param>
 /// <param name="LagSeconds">How long the oldest received but not yet durable WAL has waited.</param>
+/// <param name="SourceReason">Why <see cref="SourceMember"/> was chosen, as the ranking says it.</param>
+/// <param name="LastError">The failure the archiver is recovering from; cleared once it streams again.</param>
 /// <param name="Gaps">WAL the archiver could not get from any member: it never hides these.</param>
+/// <param name="PreviousError">The last error it recovered from, kept as history.</param>
 public sealed record WalArchiverStatus(
     WalArchiverState State,
     string? SourceMember,
+    string? SourceReason,
     uint? Timeline,
     Lsn? ArchivedLsn,
     DateTimeOffset? ArchivedAt,
@@ -31,9 +35,15 @@ public sealed record WalArchiverStatus(
     long SegmentsArchived,
     string? LastError,
     DateTimeOffset? LastErrorAt,
-    IReadOnlyList<WalGap> Gaps)
+    IReadOnlyList<WalGap> Gaps,
+    string? PreviousError = null,
+    DateTimeOffset? PreviousErrorAt = null)
 {
-    public static WalArchiverStatus Initial { get; } = new(WalArchiverState.Starting, null, null, null, null, null, 0, 0, 0, null, null, []);
+    public static WalArchiverStatus Initial { get; } = new(WalArchiverState.Starting, null, null, null, null, null, null, 0, 0, 0, null, null, []);
+
+    /// <summary>Streaming again: the error is over, and becomes history.</summary>
+    public WalArchiverStatus Recovered() => LastError is null ? this
+        : this with { PreviousError = LastError, PreviousErrorAt = LastErrorAt, LastError = null, LastErrorAt = null };
 
     /// <summary>One log line.</summary>
     public override string ToString() =>

@@ -28,12 +28,20 @@ internal sealed class WalStreamSession(
     private DateTimeOffset _partialUploadedAt;
     private DateTimeOffset? _waitingSince;
 
-    public async Task<TimelineEndedMessage> RunAsync(ReplicationConnection connection, string slot, StreamStart start, CancellationToken ct)
+    /// <param name="durableBefore">
+    /// How far an earlier session of this process made <paramref name="start"/>'s segment durable as a
+    /// .partial: the segment is streamed again from its start, but that partial is not replaced
+    /// until this session has more than it holds.
+    /// </param>
+    public async Task<TimelineEndedMessage> RunAsync(ReplicationConnection connection, string slot, StreamStart start, Lsn durableBefore, CancellationToken ct)
     {
-        _durable = _partialReaches = _sourceEnd = start.Lsn;
-        _partialUploadedAt = DateTimeOffset.UtcNow;
+        _durable = _partialReaches = _sourceEnd = Lsn.Max(start.Lsn, durableBefore);
+        // The first partial is due as soon as WAL beyond it arrives: a new session follows a member
+        // change, when the newest WAL is the most exposed.
+        _partialUploadedAt = DateTimeOffset.MinValue;
         log.LogInformation("Streaming timeline {Timeline} from {Start} on {Member} (slot {Slot})", start.Timeline, start.Lsn, connection.Settings.Endpoint, slot);
         _receiver = await WalReceiver.StartAsync(connection, slot, WalSegmentName.Containing(start.Timeline, start.Lsn, archived.SegmentSize), systemIdentifier, ct).ConfigureAwait(false);
+        Report();
         try
         {
             while (true)

@@ -10,7 +10,7 @@ namespace PgBackup.Tests.Unit.Cluster;
 /// </summary>
 public sealed class PatroniVersionFacts
 {
-    private static readonly SourceRules Default = new(16L << 20, AllowLeader: false);
+    private static readonly SourceRules Default = new(16L << 20, LeaderUse.Never, "source.allow_leader: false");
 
     public static TheoryData<string> Versions => new() { "", "patroni-2.0.2", "patroni-4.0.7", "patroni-4.1.5" };
 
@@ -28,7 +28,7 @@ public sealed class PatroniVersionFacts
         var leader = Assert.Single(state.Members, m => m.IsLeader);
         Assert.Equal(state.Members.Where(m => !m.IsLeader).Select(m => m.Name).Order(), r.Candidates.Select(c => c.Member.Name).Order());
         Assert.All(r.Candidates, c => Assert.True(c.Member.IsRunning && c.Member.LagBytes is not null));
-        Assert.Equal("leader (source.allow_leader is off)", r.PassedOver.Single(p => p.Member.Name == leader.Name).Reason);
+        Assert.Equal("leader (source.allow_leader: false)", r.PassedOver.Single(p => p.Member.Name == leader.Name).Reason);
     }
 
     [Theory]

@@ -7,7 +7,7 @@ namespace PgBackup.Tests.Unit.Cluster;
 /// <summary>Ranking on /cluster responses captured from the sandbox (see Samples/README.md).</summary>
 public sealed class ReplicaRankingFacts
 {
-    private static readonly SourceRules Default = new(16L << 20, AllowLeader: false);
+    private static readonly SourceRules Default = new(16L << 20, LeaderUse.Never, "source.allow_leader: false");
 
     private static RankingResult Rank(string sample, SourceRules? rules = null) =>
         ReplicaRanking.Rank(Load(sample), rules ?? Default);
@@ -22,7 +22,7 @@ public sealed class ReplicaRankingFacts
     {
         var r = Rank("healthy.json");
         Assert.Equal(["m2", "m3"], r.Candidates.Select(c => c.Member.Name));
-        Assert.Equal("leader (source.allow_leader is off)", Reason(r, "m1"));
+        Assert.Equal("leader (source.allow_leader: false)", Reason(r, "m1"));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class ReplicaRankingFacts
     [Fact]
     public void A_larger_lag_limit_keeps_the_lagging_replica_but_ranks_it_last()
     {
-        var r = Rank("replica-lagging.json", new SourceRules(1L << 30, false));
+        var r = Rank("replica-lagging.json", Default with { MaxLagBytes = 1L << 30 });
         Assert.Equal(["m3", "m2"], r.Candidates.Select(c => c.Member.Name));
     }
 
@@ -123,15 +123,38 @@ public sealed class ReplicaRankingFacts
     public void Only_the_leader_left_gives_no_candidate_unless_the_policy_allows_it()
     {
         Assert.Empty(Rank("only-leader.json").Candidates);
-        var allowed = Rank("only-leader.json", Default with { AllowLeader = true });
+        var allowed = Rank("only-leader.json", Default with { Leader = LeaderUse.WhenNoReplica });
         Assert.True(Assert.Single(allowed.Candidates).Member.IsLeader);
     }
 
     [Fact]
     public void The_leader_is_the_last_resort_when_allowed()
     {
-        var r = Rank("healthy.json", Default with { AllowLeader = true });
+        var r = Rank("healthy.json", Default with { Leader = LeaderUse.WhenNoReplica });
         Assert.Equal(["m2", "m3", "m1"], r.Candidates.Select(c => c.Member.Name));
+    }
+
+    [Theory]
+    [InlineData(ArchiveSource.ReplicaPreferred, "m2 m3 m1")]
+    [InlineData(ArchiveSource.ReplicaOnly, "m2 m3")]
+    [InlineData(ArchiveSource.Leader, "m1")]
+    public void The_archivers_source_setting_decides_where_the_leader_ranks(ArchiveSource source, string expected)
+    {
+        var archive = new ArchiveSettings(TimeSpan.FromSeconds(1), "pgbackup_sandbox", source);
+        var r = Rank("healthy.json", archive.SourceRules(Default));
+        Assert.Equal(expected.Split(' '), r.Candidates.Select(c => c.Member.Name));
+        var setting = "archive.source: " + ArchiveSourceNames.Name(source);
+        if (source == ArchiveSource.Leader)
+            Assert.Equal($"replica ({setting}: only the leader)", Reason(r, "m2"));
+        else
+            Assert.Contains(setting, source == ArchiveSource.ReplicaOnly ? Reason(r, "m1") : r.Candidates[^1].Why);
+    }
+
+    [Fact]
+    public void Right_after_a_failover_with_no_replica_back_yet_the_archiver_streams_from_the_new_leader()
+    {
+        var archive = new ArchiveSettings(TimeSpan.FromSeconds(1), "pgbackup_sandbox", ArchiveSource.ReplicaPreferred);
+        Assert.True(Assert.Single(Rank("only-leader.json", archive.SourceRules(Default)).Candidates).Member.IsLeader);
     }
 
     [Theory]

@@ -65,7 +65,8 @@ public sealed class PolicyLoaderFacts
     {
         var p = PolicyLoader.Parse("p.yaml", Minimal);
         Assert.Equal(TimeSpan.FromSeconds(1), p.Archive.PartialInterval);
-        Assert.False(p.Source.AllowLeader);
+        Assert.Equal(LeaderUse.Never, p.Source.Leader);
+        Assert.Equal(ArchiveSource.ReplicaPreferred, p.Archive.Source);
         Assert.Equal(SslMode.Prefer, p.Connection.SslMode);
         Assert.Equal("/var/backups/pg", p.Repository.Path);
         Assert.Equal(0, p.Backup.Retries);
@@ -179,6 +180,7 @@ public sealed class PolicyLoaderFacts
     [InlineData("schedules:\n  full: every night", "p.yaml:10: schedules.full: 'every night' is not a cron expression")]
     [InlineData("schedules:\n  timezone: Mars/Olympus", "p.yaml:10: schedules.timezone: 'Mars/Olympus' is not a known time zone")]
     [InlineData("source:\n  allow_leader: maybe", "p.yaml:10: source.allow_leader: 'maybe' is not true or false")]
+    [InlineData("archive:\n  source: primary", "p.yaml:10: archive.source: 'primary' is not one of: replica-preferred, replica-only, leader")]
     public void Bad_values_name_file_line_and_key(string extra, string expected)
     {
         var e = Assert.Throws<UsageException>(() => PolicyLoader.Parse("p.yaml", Minimal + "\n" + extra + "\n"));

@@ -81,7 +81,7 @@ internal sealed class ArchiverSupervisor(
             catch (PgBackupException e) when (e is UsageException or RepositoryMismatchException)
             {
                 log.LogError("WAL archiver of cluster {Cluster} stopped: {Reason}; it starts again when the policy changes", policy.Cluster, e.Message);
-                status.Report(new ArchiverStatus(ArchiverStatus.ConfigurationError, null, null, null, null, null, e.Message, DateTimeOffset.UtcNow));
+                status.Report(new ArchiverStatus(ArchiverStatus.ConfigurationError, null, null, null, null, null, e.Message, DateTimeOffset.UtcNow, LastErrorAt: DateTimeOffset.UtcNow));
                 return;
             }
             catch (Exception e)
@@ -91,7 +91,7 @@ internal sealed class ArchiverSupervisor(
             }
             var delay = Backoff[Math.Min(attempt, Backoff.Length - 1)];
             log.LogWarning("WAL archiver of cluster {Cluster} stopped ({Reason}); restarting in {Delay}", policy.Cluster, reason, delay);
-            status.Report(new ArchiverStatus(ArchiverStatus.Failed, null, null, null, null, null, reason, DateTimeOffset.UtcNow));
+            status.Report(new ArchiverStatus(ArchiverStatus.Failed, null, null, null, null, null, reason, DateTimeOffset.UtcNow, LastErrorAt: DateTimeOffset.UtcNow));
             try { await Task.Delay(delay, ct); }
             catch (OperationCanceledException) { return; }
         }

@@ -34,5 +34,9 @@ internal sealed class WalArchiverAdapter(ILoggerFactory loggers)
         // The archiver makes WAL durable within about a second of receiving it: when it did is the window's end.
         s.ArchivedAt,
         s.Gaps.Count > 0 ? $"WAL gap: {string.Join("; ", s.Gaps)}" + (s.LastError is null ? "" : "; " + s.LastError) : s.LastError,
-        DateTimeOffset.UtcNow);
+        DateTimeOffset.UtcNow,
+        s.SourceReason,
+        s.LastErrorAt,
+        s.PreviousError,
+        s.PreviousErrorAt);
 }

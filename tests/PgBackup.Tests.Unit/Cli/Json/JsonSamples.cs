@@ -72,7 +72,8 @@ internal static class JsonSamples
     public static DrillReport Drill() => new("main", "20261127T100000Z", Now.AddHours(-2), Now.AddMinutes(-5), Now, true, "immediate", "0/5000000", "0/2000100", 2,
         12.5, 3.25, 15.75, 40_000_000, 2, [new DrillDatabase("postgres", 300, 70, 8_000_000)], [new DrillCheck("start", true, "accepted connections after 3.2s")], null, null);
 
-    public static ArchiverStatus Archiver() => new("streaming", "m2", 128, 0.5, "000000020000000000000004", Now.AddSeconds(-1), null, Now);
+    public static ArchiverStatus Archiver() => new("streaming", "m2", 128, 0.5, "000000020000000000000004", Now.AddSeconds(-1), null, Now,
+        "chosen: async replica, lag 0 B", null, "SQL probe of 127.0.0.1:15432 as pgbackup failed: connection refused", Now.AddMinutes(-3));
 
     public static IReadOnlyList<ClusterStatus> Statuses() =>
     [

@@ -82,6 +82,13 @@ public sealed class SourceSelector(Policy policy, ILogger log, string? reference
         throw new SourceUnavailableException($"no member of cluster '{policy.Cluster}' qualifies as a source ({why}); run `pgbackup cluster` for details");
     }
 
+    /// <summary>Why <paramref name="member"/> no longer qualifies by its own account (a probe, no Patroni request), or null while it does.</summary>
+    public async Task<string?> RecheckAsync(ClusterMember member, CancellationToken ct)
+    {
+        var (probe, error, _) = await TryProbeAsync(member, null, ct).ConfigureAwait(false);
+        return error ?? Reject(member, probe!);
+    }
+
     private string? Reject(ClusterMember m, ProbeResult probe)
     {
         if (m.IsLeader) return probe.InRecovery ? "claims to be leader but is in recovery" : null;

@@ -25,7 +25,11 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     // How often, while on the leader only for want of a replica, the replicas are asked again: each
     // time costs a Patroni request and a probe or two, and nothing is lost meanwhile.
-    private static readonly TimeSpan ReplicaRecheck = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan LeaderRecheck = TimeSpan.FromSeconds(2);
+    // How often a replica source is probed: after a failover it keeps its connection to us, idle,
+    // for as long as it takes to follow the new leader (8 s measured), while the new WAL is elsewhere.
+    // One SQL probe a second; within the RPO the archiver promises (2 s).
+    private static readonly TimeSpan ReplicaRecheck = TimeSpan.FromSeconds(1);
 
     private readonly SourceSelector _selector = new(policy with { Source = policy.Archive.SourceRules(policy.Source) }, log);
     private readonly object _statusLock = new();
@@ -110,21 +114,19 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
     /// </summary>
     private async Task StreamFromAsync(ClusterMember member, CancellationToken ct)
     {
-        using var moveBack = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var watch = member.IsLeader && policy.Archive.Source == ArchiveSource.ReplicaPreferred
-            ? WatchForReplicaAsync(member, moveBack)
-            : Task.CompletedTask;
+        using var move = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = policy.Archive.Source == ArchiveSource.Leader ? Task.CompletedTask : WatchSourceAsync(member, move);
         try
         {
-            await StreamUntilTimelineChangesAsync(member, moveBack.Token).ConfigureAwait(false);
+            await StreamUntilTimelineChangesAsync(member, move.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (moveBack.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (move.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            // A replica qualifies: the session stored what it had received, the next one resumes from there.
+            // A better source qualifies: the session stored what it had received, the next one resumes from there.
         }
         finally
         {
-            await moveBack.CancelAsync().ConfigureAwait(false);
+            await move.CancelAsync().ConfigureAwait(false);
             await watch.ConfigureAwait(false);
         }
     }
@@ -169,29 +171,40 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
             ? durable
             : Lsn.Invalid;
 
-    /// <summary>While streaming from the leader only because no replica qualified: asks again every few seconds, and ends the session once one does.</summary>
-    private async Task WatchForReplicaAsync(ClusterMember leader, CancellationTokenSource moveBack)
+    /// <summary>
+    /// Ends the session when another member is the better source: on the leader (there only for
+    /// want of a replica), once a replica qualifies; on a replica, once it stops qualifying itself
+    /// (its WAL receiver lost the leader that failed) while another member does.
+    /// </summary>
+    private async Task WatchSourceAsync(ClusterMember source, CancellationTokenSource move)
     {
-        var notTheLeader = new HashSet<string>(StringComparer.Ordinal) { leader.Name };
+        var notTheSource = new HashSet<string>(StringComparer.Ordinal) { source.Name };
         try
         {
             while (true)
             {
-                await Task.Delay(ReplicaRecheck, moveBack.Token).ConfigureAwait(false);
+                await Task.Delay(source.IsLeader ? LeaderRecheck : ReplicaRecheck, move.Token).ConfigureAwait(false);
+                string why;
                 SourceDecision decision;
                 try
                 {
-                    decision = await _selector.DecideAsync(notTheLeader, probeEveryone: false, moveBack.Token).ConfigureAwait(false);
+                    if (source.IsLeader)
+                        why = "a replica qualifies again";
+                    else if (await _selector.RecheckAsync(source, move.Token).ConfigureAwait(false) is { } rejection)
+                        why = $"{source.Name} no longer qualifies ({rejection})";
+                    else
+                        continue;
+                    decision = await _selector.DecideAsync(notTheSource, probeEveryone: false, move.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is PgBackupException or IOException or HttpRequestException)
                 {
-                    log.LogDebug("Asking for a replica to archive from failed: {Error}", e.Message);
+                    log.LogDebug("Checking the archiver's source failed: {Error}", e.Message);
                     continue;
                 }
-                if (decision.Chosen is { Member.IsLeader: false } replica)
+                if (decision.Chosen is { } better && !(source.IsLeader && better.Member.IsLeader))
                 {
-                    log.LogInformation("{Member} qualifies again ({Why}): moving the archiver off the leader", replica.Member.Name, replica.Verdict);
-                    await moveBack.CancelAsync().ConfigureAwait(false);
+                    log.LogInformation("Moving the archiver from {Source} to {Member}: {Why} ({Verdict})", source.Name, better.Member.Name, why, better.Verdict);
+                    await move.CancelAsync().ConfigureAwait(false);
                     return;
                 }
             }

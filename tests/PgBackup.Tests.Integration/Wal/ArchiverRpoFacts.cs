@@ -31,12 +31,18 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
         using var stop = new CancellationTokenSource();
         var run = archiver.RunAsync(stop.Token);
         var durable = new List<(TimeSpan At, uint Timeline, Lsn Lsn)>();
+        var transitions = new List<string>();
         var watch = Task.Run(async () =>
         {
+            WalArchiverStatus? last = null;
             while (!stop.IsCancellationRequested)
             {
-                if (archiver.Status is { Timeline: { } t, ArchivedLsn: { } lsn })
+                var s = archiver.Status;
+                if (s is { Timeline: { } t, ArchivedLsn: { } lsn })
                     durable.Add((clock.Elapsed, t, lsn));
+                if (last is null || s.State != last.State || s.SourceMember != last.SourceMember || s.Timeline != last.Timeline)
+                    transitions.Add($"{clock.Elapsed.TotalSeconds:0.00} s: {s}");
+                last = s;
                 await Task.Delay(10, CancellationToken.None);
             }
         });
@@ -69,6 +75,8 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
             await watch;
         }
 
+        foreach (var t in transitions)
+            output.WriteLine("archiver " + t);
         var acknowledged = markers.Acknowledged;
         var lost = acknowledged.Where(m => !survivors.Contains(m.Id)).ToList();
         var delays = new List<(CommitMarker Marker, TimeSpan Delay)>();

@@ -50,7 +50,8 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
         IReadOnlySet<int> survivors;
         try
         {
-            await WaitForAsync(() => archiver.Status.State == WalArchiverState.Streaming, TimeSpan.FromSeconds(60), "the archiver streaming");
+            // A fresh slot on a replica starts at its last restart point: catch up on that first.
+            await WaitForAsync(() => archiver.Status is { State: WalArchiverState.Streaming, LagBytes: < 1 << 20 }, TimeSpan.FromSeconds(120), "the archiver streaming, caught up");
             await markers.StartAsync();
             await Task.Delay(Settle);
             var phases = new List<(string What, TimeSpan At)>();

@@ -3,7 +3,8 @@
 # all from the same replica of a private sandbox, in one run. Writes docs/benchmarks.md.
 #
 #   scripts/bench.sh                 # the three data sets (pgbench, md5, rels: 10,000 small tables), 3 runs
-#                                    # per tool (median reported), then RTO, WAL latency and incrementals
+#                                    # per tool (median reported), then RTO, WAL latency, incrementals
+#                                    # and WAL latency through a switchover and a failover (walfailover)
 #   BENCH_RUNS=1 BENCH_SETS=pgbench scripts/bench.sh
 #   BENCH_PG=17 BENCH_SETS=incr scripts/bench.sh   # native incrementals against block-level ones on 17
 #
@@ -18,7 +19,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BENCH="${BENCH_DIR:-$REPO/.bench}"
 RUNS="${BENCH_RUNS:-3}"
-SETS="${BENCH_SETS:-pgbench md5 rels rto wal incr}"
+SETS="${BENCH_SETS:-pgbench md5 rels rto wal incr walfailover}"
 OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
 export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
 SANDBOX="$REPO/scripts/sandbox.sh"
@@ -47,6 +48,7 @@ write_policies
 
 for set in $SETS; do
   if [[ "$set" == wal ]]; then bench_wal_latency; continue; fi
+  if [[ "$set" == walfailover ]]; then bench_wal_failover; continue; fi
   if [[ "$set" == incr ]]; then bench_incremental; continue; fi
   if [[ "$set" == rto ]]; then bench_rto; continue; fi
   log "data set $set: loading"

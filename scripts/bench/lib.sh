@@ -267,29 +267,60 @@ bench_pgbackrest_restore() {
   start_timed "$1" pgbackrest-restore "$2" "$dir" 15997
 }
 
+# Starts `pgbackup serve` with one policy whose archiver streams into a fresh $BENCH/repo-stream; sets SERVE.
+start_serve_archiver() {
+  rm -rf "$BENCH/repo-stream" "$BENCH/serve-policies" "$BENCH/serve.db" && mkdir -p "$BENCH/serve-policies"
+  sed "s|$BENCH/repo-local|$BENCH/repo-stream|" "$BENCH/local.yaml" >"$BENCH/serve-policies/bench.yaml"
+  "$BENCH/pgbackup/pgbackup" serve --policies "$BENCH/serve-policies" --urls http://127.0.0.1:15981 --storage "sqlite:$BENCH/serve.db" >"$BENCH/results/serve.log" 2>&1 &
+  SERVE=$!
+  sleep 8
+}
+
+# Stops serve, noting its peak RSS (KiB) in results/$1.
+stop_serve() {
+  awk '/^VmHWM/ {print $2}' "/proc/$SERVE/status" >"$BENCH/results/$1"
+  kill "$SERVE" && wait "$SERVE" || true
+}
+
+# The probe's database and table (wal_latency.py), on whichever member leads.
+create_probe_table() {
+  [[ "$(sql "$LEADER_PORT" postgres -c "SELECT count(*) FROM pg_database WHERE datname = 'bench_wal'")" == 1 ]] ||
+    sql "$LEADER_PORT" postgres -c "CREATE DATABASE bench_wal"
+  sql "$LEADER_PORT" bench_wal -c "CREATE TABLE IF NOT EXISTS probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())"
+}
+
 # WAL: commit-to-repository delay under pgbench -c 8, streaming archiver vs archive_command.
 bench_wal_latency() {
-  sql "$LEADER_PORT" postgres -c "CREATE DATABASE bench_wal"
+  create_probe_table
   PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$PG_BIN/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$LEADER_PORT" -U postgres bench_wal >/dev/null 2>&1
-  sql "$LEADER_PORT" bench_wal -c "CREATE TABLE probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())"
-  rm -rf "$BENCH/repo-stream" "$BENCH/repo-push" "$BENCH/serve-policies" && mkdir -p "$BENCH/serve-policies" "$BENCH/repo-push"
-  sed "s|$BENCH/repo-local|$BENCH/repo-stream|" "$BENCH/local.yaml" >"$BENCH/serve-policies/bench.yaml"
+  rm -rf "$BENCH/repo-push" && mkdir -p "$BENCH/repo-push"
   sed "s|$BENCH/repo-local|$BENCH/repo-push|" "$BENCH/local.yaml" >"$BENCH/walpush.yaml"
   chown -R postgres:postgres "$BENCH/repo-push" && chmod 644 "$BENCH/walpush.yaml" && chmod 755 "$BENCH/secrets" && chmod 644 "$BENCH/secrets/password"
   patronictl_bench edit-config --force \
     -s "postgresql.parameters.archive_command=$BENCH/pgbackup/pgbackup wal-push %p --policy $BENCH/walpush.yaml" \
     -s "postgresql.parameters.archive_timeout=60" >/dev/null
   sleep 3
-  "$BENCH/pgbackup/pgbackup" serve --policies "$BENCH/serve-policies" --urls http://127.0.0.1:15981 --storage "sqlite:$BENCH/serve.db" >"$BENCH/results/serve.log" 2>&1 &
-  local serve=$!
-  sleep 8
+  start_serve_archiver
   PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$PG_BIN/pgbench" -c 8 -j 2 -T "${BENCH_WAL_SECONDS:-60}" -h 127.0.0.1 -p "$LEADER_PORT" -U postgres bench_wal >"$BENCH/results/wal.pgbench" 2>&1 &
   local load=$!
   python3 "$REPO/scripts/bench/wal_latency.py" "$LEADER_PORT" "$SANDBOX_SUPERUSER_PASSWORD" http://127.0.0.1:15981/api/status \
     "$BENCH/repo-push" "${BENCH_WAL_SECONDS:-60}" >"$BENCH/results/wal.latency.json"
   wait "$load" || true
-  kill "$serve" && wait "$serve" || true
+  stop_serve wal.serve_rss_kib
   log "WAL latency: $(cat "$BENCH/results/wal.latency.json")"
+}
+
+# WAL through leader changes: the streaming archiver's commit-to-repository delay across a
+# switchover and a kill -9 failover, probe only (a load would stop at each change). Runs last by
+# default: the leader is another member afterwards.
+bench_wal_failover() {
+  create_probe_table
+  start_serve_archiver
+  python3 "$REPO/scripts/bench/wal_latency.py" "$SANDBOX_PG_PORTS" "$SANDBOX_SUPERUSER_PASSWORD" http://127.0.0.1:15981/api/status \
+    - "${BENCH_WAL_FAILOVER_SECONDS:-60}" "$SANDBOX" >"$BENCH/results/wal.failover.json"
+  stop_serve wal.failover.serve_rss_kib
+  load_endpoints
+  log "WAL latency through a switchover and a failover: $(cat "$BENCH/results/wal.failover.json")"
 }
 
 write_report() {

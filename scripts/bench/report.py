@@ -67,7 +67,7 @@ print("Tools: PgBackup in both modes — server-side zstd (level 3, 2 workers on
 print("client-side zstd (level 3, 4 MiB chunks, one worker per core); pgBackRest 2.45 (backup-standby, compress-type zst level 3,")
 print("process-max 2, WAL archived by archive-push as its users run it); pg_basebackup with server-side zstd (level 3, 2 workers, -Ft -X stream).\n")
 
-for data_set in [s for s in sets if s not in ("wal", "incr", "rto")]:
+for data_set in [s for s in sets if s not in ("wal", "walfailover", "incr", "rto")]:
     data = int(read(f"{data_set}.data_bytes", "0"))
     print(f"## Backup: data set `{data_set}` ({data / 2**20:.0f} MiB data directory)\n")
     print("| tool | wall s (median) | all runs s | MB/s of data dir | client CPU s | server CPU s | peak RSS MiB | stored MiB |")
@@ -123,11 +123,11 @@ if "rto" in sets and read("rto.pgbackup.1.time") and read("rto.pgbackrest.1.time
         print(f"| {label} | {s['wall']:.2f} | {s['user'] + s['sys']:.1f} | {s['rss']:.0f} |")
     print(f"\nPgBackup / pgBackRest: **{p['wall'] / b['wall']:.2f}x** (target ≤ 0.8x).\n")
 
-if "wal" in sets and read("wal.latency.json"):
+if read("wal.latency.json") or read("wal.failover.json"):
     import json
-    w = json.loads(read("wal.latency.json"))
+    w = json.loads(read("wal.latency.json", "{}"))
     print("## WAL: delay from commit to WAL durable in the repository\n")
-    print(f"Under `pgbench -c 8 -j 2` on the leader (scale 10), a probe commits a row every 200 ms ({w['probes']} probes); the delay runs")
+    print(f"Under `pgbench -c 8 -j 2` on the leader (scale 10), a probe commits a row every 200 ms ({w.get('probes', 0)} probes); the delay runs")
     print("from the commit (server clock) until the WAL position after it is durable in the repository. Streaming: PgBackup's archiver")
     print("hosted by `pgbackup serve` (archived position polled every 50 ms from /api/status, so up to 50 ms of the delay is polling).")
     print("archive_command: `pgbackup wal-push %p` with `archive_timeout = 60` (segment file polled every 50 ms).\n")
@@ -137,7 +137,16 @@ if "wal" in sets and read("wal.latency.json"):
         v = w.get(key)
         if v:
             print(f"| {label} | {v['n']} | {v['p50']} | {v['p99']} | {v['max']} |")
-    print("\nTarget: p99 ≤ 2 s for the streaming archiver.\n")
+    f = json.loads(read("wal.failover.json", "{}") or "{}")
+    if f.get("streaming"):
+        v = f["streaming"]
+        print(f"| PgBackup streaming archiver through a switchover and a kill -9 failover (probe only, no pgbench; "
+              f"{f['lost_by_cluster']} probe(s) lost by the cluster itself left out) | {v['n']} | {v['p50']} | {v['p99']} | {v['max']} |")
+    print("\nTarget: p99 ≤ 2 s for the streaming archiver, and ≤ 2 s p99 / 3 s max through leader changes.", end="")
+    rss = [(label, read(name)) for label, name in [("under load", "wal.serve_rss_kib"), ("through the leader changes", "wal.failover.serve_rss_kib")] if read(name)]
+    if rss:
+        print(" Peak RSS of `pgbackup serve` hosting the one archiver (and Hangfire): " + ", ".join(f"{int(k) / 1024:.0f} MiB {label}" for label, k in rss) + ".", end="")
+    print("\n")
 
 if "incr" in sets and read("incr.pgbackup-full.1.time"):
     one = lambda tool: run_stats("incr", tool, 1)

@@ -7,10 +7,20 @@ became durable in a repository:
   - archive_command = `pgbackup wal-push` with archive_timeout = 60: the first time the segment
     holding the position appears in its local-directory repository.
 Prints one JSON line: p50/p99/max delays in seconds for each.
+
+With a sixth argument, the path of scripts/sandbox.sh, it measures the streaming archiver alone
+through leader changes instead: the probe follows the leader (multi-host, read-write), and a
+switchover at a quarter of the run and a kill -9 failover at half of it are made through the
+script. A probe counts as durable once the archiver reports its position durable on its timeline
+or a later one; probes the cluster itself lost (absent from the table afterwards) are left out.
 """
 import json, os, subprocess, sys, threading, time, urllib.request
 
-leader_port, password, status_url, push_dir, duration = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+leader_ports, password, status_url, push_dir, duration = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+sandbox = sys.argv[6] if len(sys.argv) > 6 else None
+ports = leader_ports.split(",")
+conninfo = (f"host={','.join(['127.0.0.1'] * len(ports))} port={leader_ports} user=postgres dbname=bench_wal"
+            " target_session_attrs=read-write connect_timeout=2")
 SEGMENT = 16 * 2**20
 env = dict(os.environ, PGPASSWORD=password)
 stop = threading.Event()
@@ -21,13 +31,14 @@ def lsn_value(text):
     return (int(hi, 16) << 32) | int(lo, 16)
 
 
-def psql(sql):
-    out = subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", leader_port, "-U", "postgres", "-d", "bench_wal", "-c", sql],
-                         env=env, capture_output=True, text=True, check=True).stdout.strip()
-    return out.splitlines()[-1]
+def psql(*commands):
+    """The output lines of the commands, run in order in one session, or None when one failed (a leader change in progress)."""
+    done = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", conninfo] + [a for c in commands for a in ("-c", c)],
+                          env=env, capture_output=True, text=True)
+    return done.stdout.split() if done.returncode == 0 else None
 
 
-stream_seen = []   # (time, archived lsn)
+stream_seen = []   # (time, timeline, archived lsn)
 push_seen = {}     # segment end lsn -> time first seen
 
 
@@ -36,9 +47,9 @@ def watch_stream():
         try:
             status = json.load(urllib.request.urlopen(status_url, timeout=2))
             archiver = status["clusters"][0]["archiver"] or {}
-            seg = archiver.get("newestArchivedSegment")
+            seg = archiver.get("newestArchivedSegment")   # "LSN on timeline N"
             if seg:
-                stream_seen.append((time.time(), lsn_value(seg.split(" ")[0])))
+                stream_seen.append((time.time(), int(seg.split(" ")[-1]), lsn_value(seg.split(" ")[0])))
         except Exception:
             pass
         time.sleep(0.05)
@@ -55,38 +66,59 @@ def watch_push():
         time.sleep(0.05)
 
 
-threads = [threading.Thread(target=watch_stream, daemon=True), threading.Thread(target=watch_push, daemon=True)]
+def leader_changes():
+    for at, verb in [(duration / 4, "switchover"), (duration / 2, "failover")]:
+        time.sleep(max(0.0, started + at - time.time()))
+        subprocess.run(["bash", sandbox, verb], capture_output=True, check=True)
+
+
+threads = [threading.Thread(target=watch_stream, daemon=True)]
+if sandbox:
+    threads.append(threading.Thread(target=leader_changes, daemon=True))
+else:
+    threads.append(threading.Thread(target=watch_push, daemon=True))
+started = time.time()
 for t in threads:
     t.start()
 
-probes = []
-deadline = time.time() + duration
+probes = []   # (id, timeline, lsn, commit time)
+deadline = started + duration
 while time.time() < deadline:
-    row = psql("INSERT INTO probe DEFAULT VALUES; SELECT pg_current_wal_insert_lsn() || ' ' || extract(epoch from clock_timestamp())")
-    lsn, at = row.split(" ")
-    probes.append((lsn_value(lsn), float(at)))
+    # The INSERT commits on its own; the position and clock are read after it.
+    out = psql("INSERT INTO probe DEFAULT VALUES RETURNING id",
+               "SELECT pg_walfile_name(pg_current_wal_insert_lsn()) || ' ' || pg_current_wal_insert_lsn() || ' ' || extract(epoch from clock_timestamp())")
+    if out and len(out) == 4:
+        pid, walfile, lsn, at = out
+        probes.append((int(pid), int(walfile[:8], 16), lsn_value(lsn), float(at)))
     time.sleep(0.2)
-# Give the slow path its chance: archive_timeout is 60 s.
-grace = time.time() + 65
-while time.time() < grace and not all(any(end >= lsn for end in push_seen) for lsn, _ in probes):
-    time.sleep(0.5)
+if sandbox:
+    time.sleep(3)   # the last probes' partial
+    kept = set(int(i) for i in psql("SELECT id FROM probe"))
+    lost = [p for p in probes if p[0] not in kept]
+    probes = [p for p in probes if p[0] in kept]
+else:
+    lost = []
+    # Give the slow path its chance: archive_timeout is 60 s.
+    grace = time.time() + 65
+    while time.time() < grace and not all(any(end >= lsn for end in push_seen) for _, _, lsn, _ in probes):
+        time.sleep(0.5)
 stop.set()
 
 
 def delays(first_durable):
     out = []
-    for lsn, at in probes:
-        t = first_durable(lsn)
+    for _, timeline, lsn, at in probes:
+        t = first_durable(timeline, lsn, at)
         if t is not None:
             out.append(max(0.0, t - at))
     return out
 
 
-def stream_time(lsn):
-    return next((t for t, archived in stream_seen if archived >= lsn), None)
+def stream_time(timeline, lsn, at):
+    return next((t for t, tli, archived in stream_seen if t >= at and tli >= timeline and archived >= lsn), None)
 
 
-def push_time(lsn):
+def push_time(timeline, lsn, at):
     times = [t for end, t in push_seen.items() if end >= lsn]
     return min(times) if times else None
 
@@ -99,4 +131,9 @@ def summary(values):
     return {"n": len(values), "p50": round(pick(0.50), 3), "p99": round(pick(0.99), 3), "max": round(values[-1], 3)}
 
 
-print(json.dumps({"probes": len(probes), "streaming": summary(delays(stream_time)), "archive_command": summary(delays(push_time))}))
+result = {"probes": len(probes), "streaming": summary(delays(stream_time))}
+if sandbox:
+    result["lost_by_cluster"] = len(lost)
+else:
+    result["archive_command"] = summary(delays(push_time))
+print(json.dumps(result))

@@ -51,7 +51,7 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
         try
         {
             // A fresh slot on a replica starts at its last restart point: catch up on that first.
-            await WaitForAsync(() => archiver.Status is { State: WalArchiverState.Streaming, LagBytes: < 1 << 20 }, TimeSpan.FromSeconds(120), "the archiver streaming, caught up");
+            await Waiting.UntilAsync(() => archiver.Status is { State: WalArchiverState.Streaming, LagBytes: < 1 << 20 }, TimeSpan.FromSeconds(120), "the archiver streaming, caught up");
             await markers.StartAsync();
             await Task.Delay(Settle);
             var phases = new List<(string What, TimeSpan At)>();
@@ -106,16 +106,5 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
         Assert.True(p99 <= P99Limit, $"p99 commit-to-durable delay {p99.TotalSeconds:0.000} s exceeds {P99Limit.TotalSeconds} s");
         Assert.True(max <= MaxLimit, $"max commit-to-durable delay {max.TotalSeconds:0.000} s exceeds {MaxLimit.TotalSeconds} s");
         Assert.Empty(archiver.Status.Gaps);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, TimeSpan patience, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > patience)
-                throw new TimeoutException($"gave up after {patience.TotalSeconds} s waiting for {what}");
-            await Task.Delay(100);
-        }
     }
 }

@@ -141,18 +141,9 @@ public sealed class WalArchiverFacts(SandboxFixture fixture, ITestOutputHelper o
     private static async Task WaitForSegmentOnAsync(BackupRepository repository, uint timeline) =>
         await WaitForAsync(async () => (await SegmentsAsync(repository)).Any(s => s.Timeline == timeline), $"a segment archived on timeline {timeline}");
 
-    private static Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(() => Task.FromResult(condition()), what);
+    private static Task WaitForAsync(Func<bool> condition, string what) => Waiting.UntilAsync(condition, Patience, what);
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > Patience)
-                throw new TimeoutException($"gave up after {Patience.TotalSeconds} s waiting for {what}");
-            await Task.Delay(250);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition, string what) => Waiting.UntilAsync(condition, Patience, what);
 
     private static async Task StopAsync(RunningCli archiver)
     {

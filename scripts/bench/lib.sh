@@ -267,11 +267,11 @@ bench_pgbackrest_restore() {
   start_timed "$1" pgbackrest-restore "$2" "$dir" 15997
 }
 
-# Starts `pgbackup serve` with one policy whose archiver streams into a fresh $BENCH/repo-stream; sets SERVE.
+# Starts `pgbackup serve` (its log results/$1.serve.log) with one policy whose archiver streams into a fresh $BENCH/repo-stream; sets SERVE.
 start_serve_archiver() {
   rm -rf "$BENCH/repo-stream" "$BENCH/serve-policies" "$BENCH/serve.db" && mkdir -p "$BENCH/serve-policies"
   sed "s|$BENCH/repo-local|$BENCH/repo-stream|" "$BENCH/local.yaml" >"$BENCH/serve-policies/bench.yaml"
-  "$BENCH/pgbackup/pgbackup" serve --policies "$BENCH/serve-policies" --urls http://127.0.0.1:15981 --storage "sqlite:$BENCH/serve.db" >"$BENCH/results/serve.log" 2>&1 &
+  "$BENCH/pgbackup/pgbackup" serve --policies "$BENCH/serve-policies" --urls http://127.0.0.1:15981 --storage "sqlite:$BENCH/serve.db" >"$BENCH/results/$1.serve.log" 2>&1 &
   SERVE=$!
   sleep 8
 }
@@ -300,7 +300,7 @@ bench_wal_latency() {
     -s "postgresql.parameters.archive_command=$BENCH/pgbackup/pgbackup wal-push %p --policy $BENCH/walpush.yaml" \
     -s "postgresql.parameters.archive_timeout=60" >/dev/null
   sleep 3
-  start_serve_archiver
+  start_serve_archiver wal
   PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$PG_BIN/pgbench" -c 8 -j 2 -T "${BENCH_WAL_SECONDS:-60}" -h 127.0.0.1 -p "$LEADER_PORT" -U postgres bench_wal >"$BENCH/results/wal.pgbench" 2>&1 &
   local load=$!
   python3 "$REPO/scripts/bench/wal_latency.py" "$LEADER_PORT" "$SANDBOX_SUPERUSER_PASSWORD" http://127.0.0.1:15981/api/status \
@@ -315,7 +315,7 @@ bench_wal_latency() {
 # default: the leader is another member afterwards.
 bench_wal_failover() {
   create_probe_table
-  start_serve_archiver
+  start_serve_archiver wal.failover
   python3 "$REPO/scripts/bench/wal_latency.py" "$SANDBOX_PG_PORTS" "$SANDBOX_SUPERUSER_PASSWORD" http://127.0.0.1:15981/api/status \
     - "${BENCH_WAL_FAILOVER_SECONDS:-60}" "$SANDBOX" >"$BENCH/results/wal.failover.json"
   stop_serve wal.failover.serve_rss_kib

@@ -22,6 +22,9 @@ namespace PgBackup.Cli.Serve;
 /// </summary>
 internal static class ServeHost
 {
+    /// <summary>This process among the `serve` instances sharing a job storage: its Hangfire server and its archiver leases.</summary>
+    private static readonly string Instance = $"{Environment.MachineName}:{Environment.ProcessId}";
+
     public static async Task RunAsync(ServeOptions options)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -48,7 +51,10 @@ internal static class ServeHost
         builder.Services.AddSingleton<ArchiverStatusBoard>();
         builder.Services.AddSingleton<IArchiverStatusSource>(sp => sp.GetRequiredService<ArchiverStatusBoard>());
         builder.Services.AddSingleton<WalArchiverAdapter>();
-        builder.Services.AddHostedService(sp => new ArchiverSupervisor(sp.GetRequiredService<PolicyDirectory>(), sp.GetRequiredService<WalArchiverAdapter>().RunAsync,
+        builder.Services.AddSingleton(sp => new ArchiverLease(sp.GetRequiredService<JobStorage>(), Instance));
+        builder.Services.AddSingleton(sp => new LeasedArchiver(sp.GetRequiredService<ArchiverLease>(), sp.GetRequiredService<WalArchiverAdapter>().RunAsync,
+            sp.GetRequiredService<ILogger<LeasedArchiver>>()));
+        builder.Services.AddHostedService(sp => new ArchiverSupervisor(sp.GetRequiredService<PolicyDirectory>(), sp.GetRequiredService<LeasedArchiver>().RunAsync,
             sp.GetRequiredService<ArchiverStatusBoard>(), sp.GetRequiredService<ILogger<ArchiverSupervisor>>()));
         builder.Services.AddSingleton<DrillStatusReader>();
         builder.Services.AddTransient<ClusterJob>();
@@ -65,7 +71,7 @@ internal static class ServeHost
             .UseFilter(new SkippedRunFilter())));
         builder.Services.AddHangfireServer(o =>
         {
-            o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            o.ServerName = Instance;
             o.WorkerCount = options.Workers;
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             o.StopTimeout = options.JobStopTimeout;

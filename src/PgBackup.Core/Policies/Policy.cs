@@ -81,7 +81,8 @@ public enum CompressionSite { Client, Server }
 public sealed record BackupSettings(CompressionSite Compression, int ServerWorkers, int Retries, TimeSpan RetryWait, BackupType Type, int MaxChain, bool NativeIncremental);
 
 /// <param name="Source">Which members the archiver streams from.</param>
-public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName, ArchiveSource Source)
+/// <param name="LeaseTimeout">How long an archiver lease lasts unrenewed: the longest a dead `serve` instance's cluster goes unarchived.</param>
+public sealed record ArchiveSettings(TimeSpan PartialInterval, string SlotName, ArchiveSource Source, TimeSpan LeaseTimeout)
 {
     /// <summary>The archiver's ranking rules: the backups' lag limit, its own use of the leader.</summary>
     public SourceRules SourceRules(SourceRules backup) => backup with

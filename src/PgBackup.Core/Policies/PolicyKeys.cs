@@ -71,6 +71,9 @@ internal static class PolicyKeys
     public static readonly PolicyKey<TimeSpan> ArchivePartialInterval = Duration("archive.partial_interval", TimeSpan.FromSeconds(1), "how often the growing WAL segment is uploaded");
     public static readonly PolicyKey<string> ArchiveSource = Choice("archive.source", [.. ArchiveSourceNames.All], "replica-preferred",
         "stream from the healthiest replica and from the leader while none qualifies (replica-preferred), never the leader (replica-only), or only the leader (leader)");
+    public static readonly PolicyKey<TimeSpan> ArchiveLeaseTimeout = Duration("archive.lease_timeout", TimeSpan.FromSeconds(10),
+        "`serve` instances sharing a job storage: a dead holder's archiver lease expires after this, and another instance takes over",
+        (TimeSpan.FromMinutes(10), "10m", "WAL waits on the cluster for as long as no instance archives it"));
 
     public static readonly PolicyKey<PolicyNode> Schedules = Section("schedules", "cron schedules of `pgbackup serve`");
     public static readonly PolicyKey<string> SchedulesTimeZone = TimeZone("schedules.timezone", "UTC", "the zone the schedules are in");

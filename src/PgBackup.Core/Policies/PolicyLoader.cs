@@ -158,7 +158,10 @@ public static partial class PolicyLoader
         var slot = n.Get(K.ArchiveSlotName) ?? ClusterName.ArchiverSlot(cluster);
         if (!ReplicationSlotName.IsValid(slot))
             throw n.Error(K.ArchiveSlotName, $"'{slot}' is not a valid slot name ({ReplicationSlotName.Rule})");
-        var settings = new ArchiveSettings(n.Get(K.ArchivePartialInterval), slot, ArchiveSourceNames.Parse(n.Get(K.ArchiveSource)));
+        var lease = n.Get(K.ArchiveLeaseTimeout);
+        if (lease < TimeSpan.FromSeconds(3))
+            throw n.Error(K.ArchiveLeaseTimeout, $"'{n.String(K.ArchiveLeaseTimeout.Name)}' is shorter than 3s; the holder renews its lease every third of it, and storage round trips need that long");
+        var settings = new ArchiveSettings(n.Get(K.ArchivePartialInterval), slot, ArchiveSourceNames.Parse(n.Get(K.ArchiveSource)), lease);
         n.RejectUnknownKeys();
         return settings;
     }

@@ -140,7 +140,7 @@ public sealed class ReplicaRankingFacts
     [InlineData(ArchiveSource.Leader, "m1")]
     public void The_archivers_source_setting_decides_where_the_leader_ranks(ArchiveSource source, string expected)
     {
-        var archive = new ArchiveSettings(TimeSpan.FromSeconds(1), "pgbackup_sandbox", source);
+        var archive = new ArchiveSettings(TimeSpan.FromSeconds(1), "pgbackup_sandbox", source, TimeSpan.FromSeconds(10));
         var r = Rank("healthy.json", archive.SourceRules(Default));
         Assert.Equal(expected.Split(' '), r.Candidates.Select(c => c.Member.Name));
         var setting = "archive.source: " + ArchiveSourceNames.Name(source);
@@ -153,7 +153,7 @@ public sealed class ReplicaRankingFacts
     [Fact]
     public void Right_after_a_failover_with_no_replica_back_yet_the_archiver_streams_from_the_new_leader()
     {
-        var archive = new ArchiveSettings(TimeSpan.FromSeconds(1), "pgbackup_sandbox", ArchiveSource.ReplicaPreferred);
+        var archive = new ArchiveSettings(TimeSpan.FromSeconds(1), "pgbackup_sandbox", ArchiveSource.ReplicaPreferred, TimeSpan.FromSeconds(10));
         Assert.True(Assert.Single(Rank("only-leader.json", archive.SourceRules(Default)).Candidates).Member.IsLeader);
     }
 

@@ -180,6 +180,7 @@ public sealed class PolicyLoaderFacts
     [InlineData("schedules:\n  full: every night", "p.yaml:10: schedules.full: 'every night' is not a cron expression")]
     [InlineData("schedules:\n  timezone: Mars/Olympus", "p.yaml:10: schedules.timezone: 'Mars/Olympus' is not a known time zone")]
     [InlineData("source:\n  allow_leader: maybe", "p.yaml:10: source.allow_leader: 'maybe' is not true or false")]
+    [InlineData("archive:\n  lease_timeout: 1s", "p.yaml:10: archive.lease_timeout: '1s' is shorter than 3s")]
     [InlineData("archive:\n  source: primary", "p.yaml:10: archive.source: 'primary' is not one of: replica-preferred, replica-only, leader")]
     public void Bad_values_name_file_line_and_key(string extra, string expected)
     {

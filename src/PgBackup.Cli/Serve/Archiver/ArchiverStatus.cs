@@ -4,12 +4,13 @@ namespace PgBackup.Cli.Serve.Archiver;
 /// What the continuous WAL archiver of one cluster last reported: the fields /api/clusters,
 /// /api/status and /metrics show.
 /// </summary>
-/// <param name="State">e.g. "streaming", "connecting", <see cref="Failed"/>, <see cref="ConfigurationError"/>.</param>
+/// <param name="State">e.g. "streaming", "connecting", <see cref="Failed"/>, <see cref="ConfigurationError"/>, <see cref="LeasedArchiver.Standby"/>.</param>
 /// <param name="Source">The member WAL is streamed from.</param>
 /// <param name="NewestArchivedWalTime">Commit time of the newest archived WAL: the end of the recoverable window.</param>
 /// <param name="LastError">The failure being recovered from; null once the archiver streams again.</param>
 /// <param name="SourceReason">Why <paramref name="Source"/> was chosen (the ranking's one line).</param>
 /// <param name="PreviousError">The last error recovered from, with <paramref name="PreviousErrorAt"/>: history, not state.</param>
+/// <param name="Instance">The `serve` instance that archives the cluster (holds its lease).</param>
 internal sealed record ArchiverStatus(
     string State,
     string? Source,
@@ -22,7 +23,8 @@ internal sealed record ArchiverStatus(
     string? SourceReason = null,
     DateTimeOffset? LastErrorAt = null,
     string? PreviousError = null,
-    DateTimeOffset? PreviousErrorAt = null)
+    DateTimeOffset? PreviousErrorAt = null,
+    string? Instance = null)
 {
     /// <summary>Crashed; the supervisor restarts it after a pause.</summary>
     public const string Failed = "failed";

@@ -55,6 +55,8 @@ internal static class MetricsEndpoint
                 archiving.Where(c => c.Archiver!.LagSeconds is not null).Select(c => Sample.Of(c.Archiver!.LagSeconds!.Value, C(c))))
             .Family("pgbackup_archiver_source_info", "gauge", "The member the WAL archiver streams from (value always 1).",
                 archiving.Where(c => c.Archiver!.Source is not null).Select(c => Sample.Of(1, C(c), ("member", c.Archiver!.Source!))))
+            .Family("pgbackup_archiver_instance_info", "gauge", "The `serve` instance holding the cluster's archiver lease, this one or another (value always 1).",
+                archiving.Where(c => c.Archiver!.Instance is not null).Select(c => Sample.Of(1, C(c), ("instance", c.Archiver!.Instance!))))
             .Family("pgbackup_last_drill_timestamp_seconds", "gauge", "End time of the newest restore drill (Unix seconds).",
                 drills.Select(d => Sample.Of(d.FinishedAt.ToUnixTimeMilliseconds() / 1000.0, ("cluster", d.Cluster))))
             .Family("pgbackup_last_drill_success", "gauge", "1 if the newest restore drill passed every check.",

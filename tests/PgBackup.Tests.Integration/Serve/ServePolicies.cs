@@ -23,7 +23,8 @@ public sealed class ServePolicies : IDisposable
 
     /// <summary>Writes policies/NAME.yaml for cluster <paramref name="cluster"/>; returns its repository prefix.</summary>
     /// <param name="incrCron">Also schedules incremental backups (the policy then takes client chunks).</param>
-    public string Write(string cluster, string fullCron, string? fileName = null, string? incrCron = null)
+    /// <param name="archive">Lines of the policy's archive: section.</param>
+    public string Write(string cluster, string fullCron, string? fileName = null, string? incrCron = null, string? archive = null)
     {
         var prefix = $"serve-test/{cluster}";
         File.WriteAllText(Path.Combine(Directory, (fileName ?? cluster) + ".yaml"), $"""
@@ -49,6 +50,10 @@ public sealed class ServePolicies : IDisposable
               incr: "{incrCron}"
             backup:
               compression: client
+            """) + (archive is null ? "" : $"""
+
+            archive:
+              {archive}
             """));
         return prefix;
     }

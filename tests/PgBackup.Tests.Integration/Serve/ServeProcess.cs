@@ -23,6 +23,16 @@ public sealed class ServeProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>How serve names itself among instances sharing a job storage (its Hangfire server, its archiver leases).</summary>
+    public string Instance => $"{Environment.MachineName}:{_process.Id}";
+
+    /// <summary>SIGKILL: no lease released, no partial uploaded, as a crashed host would leave it.</summary>
+    public async Task Kill9Async()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public static ServeProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, int? port = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -32,8 +32,7 @@ internal sealed class LeasedArchiver(ArchiverLease lease, Func<Policy, IProgress
                 try
                 {
                     holder = await Task.Run(() => lease.TryHold(cluster, timeout), ct).ConfigureAwait(false);
-                    if (holder == lease.Instance)
-                        heldUntil = asked + timeout;
+                    heldUntil = holder == lease.Instance ? asked + timeout : DateTimeOffset.MinValue;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -66,6 +65,7 @@ internal sealed class LeasedArchiver(ArchiverLease lease, Func<Policy, IProgress
                     await Task.Delay(renew, ct).ConfigureAwait(false);
                 }
             }
+            ct.ThrowIfCancellationRequested();
         }
         finally
         {

@@ -73,7 +73,7 @@ internal static class JsonSamples
         12.5, 3.25, 15.75, 40_000_000, 2, [new DrillDatabase("postgres", 300, 70, 8_000_000)], [new DrillCheck("start", true, "accepted connections after 3.2s")], null, null);
 
     public static ArchiverStatus Archiver() => new("streaming", "m2", 128, 0.5, "000000020000000000000004", Now.AddSeconds(-1), null, Now,
-        "chosen: async replica, lag 0 B", null, "SQL probe of 127.0.0.1:15432 as pgbackup failed: connection refused", Now.AddMinutes(-3));
+        "chosen: async replica, lag 0 B", null, "SQL probe of 127.0.0.1:15432 as pgbackup failed: connection refused", Now.AddMinutes(-3), "backup-1:4242");
 
     public static IReadOnlyList<ClusterStatus> Statuses() =>
     [

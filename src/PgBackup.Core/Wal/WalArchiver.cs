@@ -66,7 +66,7 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
                 Report(s => s with { SourceMember = chosen.Name, SourceReason = decision.Chosen!.Verdict });
                 log.LogInformation("Archiving from {Member}: {Why}", member.Name, decision.Chosen!.Verdict);
                 await StreamFromAsync(member, ct).ConfigureAwait(false);
-                // The member's timeline changed (it may have been promoted), or a replica qualifies again: choose again.
+                // The member's timeline changed (it may have been promoted), or another member is the better source: choose again.
                 exclude.Clear();
                 backoff = TimeSpan.FromSeconds(1);
             }
@@ -109,8 +109,8 @@ public sealed class WalArchiver(Policy policy, BackupRepository repository, ILog
     }
 
     /// <summary>
-    /// Streams from one member until its timeline changes or, on the leader for want of a replica,
-    /// one qualifies again (returns), or until it fails (throws).
+    /// Streams from one member until its timeline changes or another member is the better source
+    /// (<see cref="WatchSourceAsync"/>) (returns), or until it fails (throws).
     /// </summary>
     private async Task StreamFromAsync(ClusterMember member, CancellationToken ct)
     {

@@ -50,8 +50,11 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
         IReadOnlySet<int> survivors;
         try
         {
-            // A fresh slot on a replica starts at its last restart point: catch up on that first.
-            await Waiting.UntilAsync(() => archiver.Status is { State: WalArchiverState.Streaming, LagBytes: < 1 << 20 }, TimeSpan.FromSeconds(120), "the archiver streaming, caught up");
+            // A fresh slot on a replica starts at its last restart point, maybe timelines back: catch up
+            // to where the leader is now first (the status's lag counts only what the source has sent).
+            var (leaderTimeline, leaderLsn) = await sandbox.LeaderPositionAsync();
+            await Waiting.UntilAsync(() => archiver.Status is { State: WalArchiverState.Streaming, Timeline: { } t, ArchivedLsn: { } a } && t >= leaderTimeline && a >= leaderLsn,
+                TimeSpan.FromSeconds(120), $"the archiver streaming, caught up to {leaderLsn} on timeline {leaderTimeline}");
             await markers.StartAsync();
             await Task.Delay(Settle);
             var phases = new List<(string What, TimeSpan At)>();

@@ -120,10 +120,13 @@ public sealed class WalSandbox : IAsyncDisposable
         await members.ExecuteAsync(await members.LeaderPortAsync(), "SELECT pg_switch_wal()");
     }
 
-    public async Task<Lsn> LeaderLsnAsync()
+    /// <summary>The leader's timeline (of the WAL it writes, not of its last checkpoint) and its WAL position.</summary>
+    public async Task<(uint Timeline, Lsn Lsn)> LeaderPositionAsync()
     {
         var members = Members;
-        return Lsn.Parse(await members.ScalarAsync<string>(await members.LeaderPortAsync(), "SELECT pg_current_wal_lsn()::text"));
+        var position = await members.ScalarAsync<string>(await members.LeaderPortAsync(), "SELECT pg_walfile_name(pg_current_wal_lsn()) || ' ' || pg_current_wal_lsn()");
+        var parts = position.Split(' ');
+        return (uint.Parse(parts[0][..8], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture), Lsn.Parse(parts[1]));
     }
 
     /// <summary>Which members hold the test's slot.</summary>

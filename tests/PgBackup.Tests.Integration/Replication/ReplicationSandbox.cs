@@ -35,15 +35,9 @@ public sealed class ReplicationSandbox(SandboxFixture fixture)
     /// <summary>An ordinary SQL connection as the superuser.</summary>
     public async Task<NpgsqlConnection> SqlAsync(int port)
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1",
-            Port = port,
-            Username = Endpoints.Superuser,
-            Password = Endpoints.SuperuserPassword,
-            Database = "postgres",
-            Pooling = false,
-        }.ConnectionString);
+        var settings = Endpoints.SuperuserConnection([port]);
+        settings.Pooling = false;
+        var connection = new NpgsqlConnection(settings.ConnectionString);
         await connection.OpenAsync();
         return connection;
     }

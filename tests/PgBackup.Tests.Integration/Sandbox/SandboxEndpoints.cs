@@ -55,6 +55,15 @@ public sealed record SandboxEndpoints(IReadOnlyDictionary<string, string> Values
     public string Superuser => this["SANDBOX_SUPERUSER"];
     public string SuperuserPassword => this["SANDBOX_SUPERUSER_PASSWORD"];
 
+    /// <summary>The superuser's connection to the members on <paramref name="ports"/> (several: whichever answers as the session attributes ask).</summary>
+    public Npgsql.NpgsqlConnectionStringBuilder SuperuserConnection(IEnumerable<int> ports, string database = "postgres") => new()
+    {
+        Host = string.Join(",", ports.Select(p => "127.0.0.1:" + p.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        Username = Superuser,
+        Password = SuperuserPassword,
+        Database = database,
+    };
+
     /// <summary>The sandbox's own policy (its ports, an S3 prefix of its own), which its Patroni members' pgbackup replica method uses.</summary>
     public string PolicyPath => this["SANDBOX_POLICY"];
 

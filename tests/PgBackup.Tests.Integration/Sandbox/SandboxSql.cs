@@ -18,17 +18,9 @@ public sealed class SandboxSql(SandboxEndpoints endpoints)
     /// <summary>An open superuser connection to a member's `postgres` database.</summary>
     public async Task<NpgsqlConnection> OpenAsync(string member)
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1",
-            Port = endpoints.PgPortOf(member),
-            Username = endpoints.Superuser,
-            Password = endpoints.SuperuserPassword,
-            Database = "postgres",
-            Pooling = false,
-            Timeout = 3,
-            CommandTimeout = 5,
-        }.ConnectionString);
+        var settings = endpoints.SuperuserConnection([endpoints.PgPortOf(member)]);
+        (settings.Pooling, settings.Timeout, settings.CommandTimeout) = (false, 3, 5);
+        var connection = new NpgsqlConnection(settings.ConnectionString);
         return await OpenedAsync(connection);
     }
 

@@ -35,10 +35,7 @@ public sealed class ArchiverLeaseFacts(SandboxFixture fixture, ITestOutputHelper
         var database = ReplicationSandbox.UniqueName("hangfire");
         await members.ExecuteAsync(leader, $"CREATE DATABASE {database}");
         var storageFile = Path.Combine(policies.Root, "storage");
-        File.WriteAllText(storageFile, new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1", Port = leader, Username = fixture.Endpoints.Superuser, Password = fixture.Endpoints.SuperuserPassword, Database = database,
-        }.ConnectionString);
+        File.WriteAllText(storageFile, fixture.Endpoints.SuperuserConnection([leader], database).ConnectionString);
         File.SetUnixFileMode(storageFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var instances = new List<ServeProcess>();

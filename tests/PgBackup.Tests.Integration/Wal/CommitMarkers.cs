@@ -27,21 +27,12 @@ public sealed class CommitMarkers : IAsyncDisposable
 
     public CommitMarkers(SandboxFixture fixture, Stopwatch clock)
     {
-        var e = fixture.Endpoints;
         Table = ReplicationSandbox.UniqueName("markers");
         _clock = clock;
-        _connectionString = new NpgsqlConnectionStringBuilder
-        {
-            Host = string.Join(",", e.PgPorts.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture))),
-            TargetSessionAttributes = "primary",
-            HostRecheckSeconds = 1,
-            Username = e.Superuser,
-            Password = e.SuperuserPassword,
-            Database = "postgres",
-            Pooling = false,
-            Timeout = 2,
-            CommandTimeout = 2,
-        }.ConnectionString;
+        var settings = fixture.Endpoints.SuperuserConnection(fixture.Endpoints.PgPorts);
+        (settings.TargetSessionAttributes, settings.HostRecheckSeconds) = ("primary", 1);
+        (settings.Pooling, settings.Timeout, settings.CommandTimeout) = (false, 2, 2);
+        _connectionString = settings.ConnectionString;
     }
 
     public string Table { get; }

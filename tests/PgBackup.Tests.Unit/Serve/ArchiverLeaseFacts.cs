@@ -48,6 +48,18 @@ public sealed class ArchiverLeaseFacts : IDisposable
     }
 
     [Fact]
+    public async Task An_archiver_that_ends_on_its_own_ends_the_leased_run_and_frees_the_lease()
+    {
+        var policy = PolicyLoader.Parse("p.yaml", PolicyLoaderFacts.Minimal + "\narchive:\n  lease_timeout: 3s\n");
+        var starts = 0;
+        var leased = new LeasedArchiver(new ArchiverLease(_storage, "host-a:1"), (_, _, _) => { Interlocked.Increment(ref starts); return Task.CompletedTask; },
+            NullLogger<LeasedArchiver>.Instance);
+        await leased.RunAsync(policy, new ArchiverStatusBoard().For("main"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, starts);
+        Assert.Equal("host-b:2", new ArchiverLease(_storage, "host-b:2").TryHold("main", TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task Of_two_instances_exactly_one_archives_and_the_other_takes_over_when_it_stops()
     {
         var policy = PolicyLoader.Parse("p.yaml", PolicyLoaderFacts.Minimal + "\narchive:\n  lease_timeout: 3s\n");

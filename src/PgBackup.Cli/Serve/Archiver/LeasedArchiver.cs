@@ -57,8 +57,12 @@ internal sealed class LeasedArchiver(ArchiverLease lease, Func<Policy, IProgress
                 if (run is not null)
                 {
                     await Task.WhenAny(run, Task.Delay(renew, ct)).ConfigureAwait(false);
-                    if (run.IsCompleted)
-                        await run.ConfigureAwait(false); // its failure is the supervisor's to report and restart
+                    if (run.IsCompleted && !ct.IsCancellationRequested)
+                    {
+                        // Ended on its own, failed or not: the supervisor's to report and restart (the lease is released below).
+                        await run.ConfigureAwait(false);
+                        return;
+                    }
                 }
                 else
                 {

@@ -313,8 +313,9 @@ bootstrap:
       use_slots: true
       parameters:
         wal_level: replica
-        max_wal_senders: 20
-        max_replication_slots: 20
+        # Room for the fleet test: the archivers of ten clusters (a slot and a walsender each) and their backups.
+        max_wal_senders: 40
+        max_replication_slots: 40
         wal_keep_size: 256MB
         max_slot_wal_keep_size: 2GB
         hot_standby: 'on'

@@ -35,10 +35,12 @@ internal static class ServeCommand
         var shutdownTimeout = ValidatedOption.WholeNumber("--shutdown-timeout", 0, 86_400, 600, "a number of seconds",
             "With --on-shutdown finish: seconds a running job may take before it is cancelled anyway (default 600)");
         var workers = ValidatedOption.WholeNumber("--workers", 1, 64, 4, "a number of jobs",
-            "Jobs this instance runs at once, across clusters (default 4; one backup per cluster at a time regardless)");
+            "Expire, verify and drill jobs this instance runs at once, across clusters (default 4)");
+        var maxBackups = ValidatedOption.WholeNumber("--max-concurrent-backups", 1, 64, 2, "a number of backups",
+            "Backups this instance runs at once, across clusters (default 2; one per cluster at a time across all instances regardless); the rest wait in the backup queue");
         var command = new Command("serve", "Run scheduled backups from a policy directory, with the job dashboard (/hangfire), a JSON API (/api) and metrics (/metrics)")
         {
-            policies, urls, trustedProxies, storage, tokenFile, onShutdown, shutdownTimeout, workers,
+            policies, urls, trustedProxies, storage, tokenFile, onShutdown, shutdownTimeout, workers, maxBackups,
         };
         command.SetAction((parse, ct) => CommandRunner.Guard(async (_, _) =>
         {
@@ -50,7 +52,7 @@ internal static class ServeCommand
             if (token is null && bind.FirstOrDefault(u => !ListenAddresses.IsLoopback(u)) is { } open)
                 throw new UsageException($"listening on {open} (not loopback) needs authentication: set {ServeToken.EnvironmentVariable} or --token-file FILE, or listen on 127.0.0.1 only");
             var options = new ServeOptions(directory, bind, JobStorageSetting.Parse(parse.GetRequiredValue(storage)), token,
-                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)), parse.GetValue(workers), proxies);
+                parse.GetValue(onShutdown) == "finish" ? ShutdownMode.Finish : ShutdownMode.Cancel, TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)), parse.GetValue(workers), parse.GetValue(maxBackups), proxies);
             // The host handles SIGTERM/SIGINT itself to shut down gracefully (see CommandRunner).
             await ServeHost.RunAsync(options);
             return 0;

@@ -64,19 +64,15 @@ internal static class ServeHost
         builder.Services.AddTransient<DrillJob>();
         builder.Services.AddTransient<PolicyErrorJob>();
 
-        builder.Services.AddHangfire(c => options.Storage.Configure(c
+        builder.Services.AddHangfire((sp, c) => options.Storage.Configure(c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseFilter(new SkippedRunFilter())));
-        builder.Services.AddHangfireServer(o =>
-        {
-            o.ServerName = Instance;
-            o.WorkerCount = options.Workers;
-            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-            o.StopTimeout = options.JobStopTimeout;
-            o.ShutdownTimeout = options.JobStopTimeout + ServeOptions.CleanupGrace;
-        });
+            .UseFilter(new SkippedRunFilter())
+            .UseFilter(new StartSpreadFilter(sp.GetRequiredService<PolicyDirectory>()))));
+        // Two servers, so backups have their own cap: expire, verify and drill never wait behind a night of backups.
+        AddJobServer(builder.Services, options, Instance, ["default"], options.Workers);
+        AddJobServer(builder.Services, options, Instance + "/backups", [BackupJob.Queue], options.MaxConcurrentBackups);
 
         var app = builder.Build();
         if (!options.TrustedProxies.IsEmpty) app.UseForwardedHeaders();
@@ -96,10 +92,22 @@ internal static class ServeHost
         policies.Reloaded += sync.Apply;
         policies.Reload();
 
-        Log.Information("pgbackup serve: policies {Directory}, job storage {Storage}, listening on {Urls}, on shutdown {Mode}{Auth}, {Proxies}",
-            policies.Path, options.Storage.Description, string.Join(", ", options.Urls), options.OnShutdown.ToString().ToLowerInvariant(),
+        Log.Information("pgbackup serve {Instance}: policies {Directory}, job storage {Storage}, listening on {Urls}, at most {Backups} backups and {Workers} other jobs at once, on shutdown {Mode}{Auth}, {Proxies}",
+            Instance, policies.Path, options.Storage.Description, string.Join(", ", options.Urls), options.MaxConcurrentBackups, options.Workers,
+            options.OnShutdown.ToString().ToLowerInvariant(),
             options.Token is null ? " (loopback callers only)" : " (token required)",
             options.TrustedProxies.IsEmpty ? "no trusted proxies" : "trusted proxies " + options.TrustedProxies);
         await app.RunAsync();
     }
+
+    private static void AddJobServer(IServiceCollection services, ServeOptions options, string name, string[] queues, int workers) =>
+        services.AddHangfireServer(o =>
+        {
+            o.ServerName = name;
+            o.Queues = queues;
+            o.WorkerCount = workers;
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            o.StopTimeout = options.JobStopTimeout;
+            o.ShutdownTimeout = options.JobStopTimeout + ServeOptions.CleanupGrace;
+        });
 }

@@ -3,6 +3,8 @@ namespace PgBackup.Cli.Serve;
 internal enum ShutdownMode { Cancel, Finish }
 
 /// <summary>`pgbackup serve` as the command line asked for it, validated.</summary>
+/// <param name="Workers">Jobs other than backups (expire, verify, drill) this instance runs at once.</param>
+/// <param name="MaxConcurrentBackups">Backups this instance runs at once, across its clusters.</param>
 /// <param name="ShutdownTimeout">With <see cref="ShutdownMode.Finish"/>: how long a running job may go on before it is cancelled after all.</param>
 internal sealed record ServeOptions(
     string PolicyDirectory,
@@ -12,6 +14,7 @@ internal sealed record ServeOptions(
     ShutdownMode OnShutdown,
     TimeSpan ShutdownTimeout,
     int Workers,
+    int MaxConcurrentBackups,
     Security.TrustedProxies TrustedProxies)
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";

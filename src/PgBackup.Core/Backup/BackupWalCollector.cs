@@ -70,7 +70,10 @@ internal sealed class BackupWalCollector
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         if (_receiver.HasData)
-            await StoreAsync(_receiver.Current, _receiver.Snapshot, ct).ConfigureAwait(false);
+        {
+            using var snapshot = _receiver.OpenSnapshot();
+            await StoreAsync(_receiver.Current, snapshot, ct).ConfigureAwait(false);
+        }
         return _segments;
     }
 
@@ -104,23 +107,23 @@ internal sealed class BackupWalCollector
         }
     }
 
-    private async Task StoreAsync(WalSegmentName segment, ReadOnlyMemory<byte> content, CancellationToken ct)
+    private async Task StoreAsync(WalSegmentName segment, Stream content, CancellationToken ct)
     {
         var key = _repository.Layout.BackupWal(_backupId, segment.FileName);
-        // The assembler's buffer, not a copy: it is reused only after this store returns.
-        using var plain = MemoryStreams.ReadOnly(segment.StartLsn <= _start && _start < segment.EndLsn ? WithoutPagesBefore(_start, segment, content) : content);
-        _segments.Add(await BackupObjects.PutEncodedAsync(_repository, _backupId, key, plain, ct).ConfigureAwait(false));
+        // The assembler's buffer, not a copy, except the first segment's, whose pages before the start are zeroed.
+        using var plain = segment.StartLsn <= _start && _start < segment.EndLsn ? new MemoryStream(await WithoutPagesBeforeAsync(_start, segment, content, ct).ConfigureAwait(false), writable: false) : null;
+        _segments.Add(await BackupObjects.PutEncodedAsync(_repository, _backupId, key, plain ?? content, ct).ConfigureAwait(false));
         _log.LogDebug("Stored WAL segment {Segment} for backup {Backup}", segment.FileName, _backupId);
     }
 
     /// <summary>A copy of the segment with the pages between its first page and the one holding <paramref name="start"/> zeroed.</summary>
-    internal static ReadOnlyMemory<byte> WithoutPagesBefore(Lsn start, WalSegmentName segment, ReadOnlyMemory<byte> content)
+    internal static async Task<byte[]> WithoutPagesBeforeAsync(Lsn start, WalSegmentName segment, Stream content, CancellationToken ct)
     {
-        var pageSize = (int)WalPageHeader.TryRead(content.Span)!.Value.PageSize; // the receiver checked the long header
-        var startPage = (int)Math.Min((start.Value - segment.StartLsn.Value) / (ulong)pageSize * (ulong)pageSize, (ulong)content.Length);
-        if (startPage <= pageSize) return content;
-        var copy = content.ToArray();
-        copy.AsSpan(pageSize, startPage - pageSize).Clear();
+        var copy = new byte[content.Length];
+        await content.ReadExactlyAsync(copy, ct).ConfigureAwait(false);
+        var pageSize = (int)WalPageHeader.TryRead(copy)!.Value.PageSize; // the receiver checked the long header
+        var startPage = (int)Math.Min((start.Value - segment.StartLsn.Value) / (ulong)pageSize * (ulong)pageSize, (ulong)copy.Length);
+        if (startPage > pageSize) copy.AsSpan(pageSize, startPage - pageSize).Clear();
         return copy;
     }
 }

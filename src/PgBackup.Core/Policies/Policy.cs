@@ -115,6 +115,7 @@ public static class ArchiveSourceNames
 
 /// <param name="Diff">Cron of differential backups (the blocks changed since the newest full).</param>
 /// <param name="Incr">Cron of incremental backups (the blocks changed since the newest backup).</param>
-public sealed record ScheduleSettings(string? Full, string? Expire, string? Verify, string? Drill, string TimeZone, string? Diff, string? Incr);
+/// <param name="Jitter">The window the cluster's scheduled starts are spread over (<c>schedules.jitter</c>).</param>
+public sealed record ScheduleSettings(string? Full, string? Expire, string? Verify, string? Drill, string TimeZone, string? Diff, string? Incr, TimeSpan Jitter);
 
 public sealed record RetentionSettings(int? FullCount, int? MaxAgeDays);

@@ -75,8 +75,17 @@ internal static class PolicyKeyTypes
         new(path, "cron (5 fields: minute hour day month weekday)", null, description, (n, k) =>
         {
             var cron = n.String(k);
-            if (cron is not null && cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not (5 or 6))
+            if (cron is null) return null;
+            if (cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not (5 or 6))
                 throw n.Error(k, $"'{cron}' is not a cron expression (5 fields: minute hour day month weekday)");
+            try
+            {
+                CronSchedule.Parse(cron);
+            }
+            catch (Cronos.CronFormatException e)
+            {
+                throw n.Error(k, $"'{cron}' is not a cron expression: {e.Message.TrimEnd('.')}");
+            }
             return cron;
         });
 

@@ -83,6 +83,11 @@ internal static class PolicyKeys
     public static readonly PolicyKey<string?> SchedulesDrill = Cron("schedules.drill", "restore drills");
     public static readonly PolicyKey<string?> SchedulesDiff = Cron("schedules.diff", "differential backups (needs backup.compression: client)");
     public static readonly PolicyKey<string?> SchedulesIncr = Cron("schedules.incr", "incremental backups (needs backup.compression: client)");
+    // Many clusters with one cron would all start in one second; each cluster starts at its own fixed
+    // offset into this window instead (at most a quarter of the time to the schedule's next run).
+    public static readonly PolicyKey<TimeSpan> SchedulesJitter = Duration("schedules.jitter", TimeSpan.FromMinutes(10),
+        "spread: each cluster's scheduled jobs start at a fixed offset within this window (0s: on the minute)",
+        (TimeSpan.FromHours(6), "6h", "a nightly job spread wider runs into the day"));
 
     public static readonly PolicyKey<PolicyNode> Retention = Section("retention", "what `pgbackup expire` keeps");
     public static readonly PolicyKey<int?> RetentionFullCount = OptionalWholeNumber("retention.full_count", 1, 10_000, "keep the newest N full backups (with their diffs and incrs)");

@@ -170,7 +170,7 @@ public static partial class PolicyLoader
     {
         var tz = n.Get(K.SchedulesTimeZone);
         var settings = new ScheduleSettings(n.Get(K.SchedulesFull), n.Get(K.SchedulesExpire), n.Get(K.SchedulesVerify), n.Get(K.SchedulesDrill), tz,
-            n.Get(K.SchedulesDiff), n.Get(K.SchedulesIncr));
+            n.Get(K.SchedulesDiff), n.Get(K.SchedulesIncr), n.Get(K.SchedulesJitter));
         n.RejectUnknownKeys();
         return settings;
     }

@@ -38,7 +38,7 @@ internal sealed class WalReceiver : IAsyncDisposable
     public Lsn Position => _assembler.Position;
 
     /// <summary>The segment still filling, zero-padded to full size: valid until the next append.</summary>
-    public ReadOnlyMemory<byte> Snapshot => _assembler.Snapshot;
+    public Stream OpenSnapshot() => _assembler.OpenSnapshot();
 
     public bool HasData => _assembler.HasData;
 
@@ -80,7 +80,7 @@ internal sealed class WalReceiver : IAsyncDisposable
 
     /// <summary>Adds the WAL of <paramref name="data"/>; each segment it completes is checked and handed on.</summary>
     /// <param name="onSegment">Called with each complete segment that checks out, before its buffer is reused.</param>
-    public ValueTask AppendAsync(XLogDataMessage data, Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> onSegment) =>
+    public ValueTask AppendAsync(XLogDataMessage data, Func<WalSegmentName, Stream, ValueTask> onSegment) =>
         _assembler.AppendAsync(data.WalStart, data.Data, onSegment);
 
     /// <summary>Reports everything before <see cref="Position"/> received and <paramref name="flushed"/> durable: the slot may release WAL before it.</summary>
@@ -93,5 +93,6 @@ internal sealed class WalReceiver : IAsyncDisposable
         await _stream.DisposeAsync().ConfigureAwait(false);
         // A read still in flight fails once the connection closes; nobody needs its outcome.
         _ = _pending?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _assembler.Dispose();
     }
 }

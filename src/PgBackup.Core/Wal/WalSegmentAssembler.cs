@@ -11,38 +11,37 @@ namespace PgBackup.Wal;
 /// what PostgreSQL itself leaves in a .partial file. Streaming always starts at a segment boundary,
 /// so every segment is written whole.
 /// </summary>
-public sealed class WalSegmentAssembler
+public sealed class WalSegmentAssembler : IDisposable
 {
-    private readonly byte[] _buffer;
+    private readonly WalSegmentBuffer _buffer;
     private readonly string _systemIdentifier;
-    private int _filled;
 
     /// <param name="systemIdentifier">The system the streamed WAL must come from (IDENTIFY_SYSTEM's systemid).</param>
     public WalSegmentAssembler(WalSegmentName first, string systemIdentifier)
     {
         Current = first;
         _systemIdentifier = systemIdentifier;
-        _buffer = new byte[first.SegmentSize];
+        _buffer = new WalSegmentBuffer(first.SegmentSize);
     }
 
     /// <summary>The segment being filled.</summary>
     public WalSegmentName Current { get; private set; }
 
     /// <summary>The next WAL byte expected: everything before it has been received.</summary>
-    public Lsn Position => Current.StartLsn + (ulong)_filled;
+    public Lsn Position => Current.StartLsn + (ulong)_buffer.Filled;
+
+    public bool HasData => _buffer.Filled > 0;
 
     /// <summary>The segment still filling, zero-padded to full size: valid until the next append.</summary>
-    public ReadOnlyMemory<byte> Snapshot => _buffer;
-
-    public bool HasData => _filled > 0;
+    public Stream OpenSnapshot() => _buffer.OpenRead();
 
     /// <summary>
     /// Adds WAL bytes that start at <paramref name="walStart"/>. Bytes before <see cref="Position"/>
     /// (a resend after reconnecting) are skipped; a hole is an error, never silently zero-filled.
     /// </summary>
-    /// <param name="onSegmentComplete">Called with each segment as it fills and checks out, before its buffer is reused.</param>
+    /// <param name="onSegmentComplete">Called with each segment as it fills and checks out, its content readable until the call returns.</param>
     /// <exception cref="OperationFailedException">A hole in the stream, or a complete segment that does not check out.</exception>
-    public async ValueTask AppendAsync(Lsn walStart, ReadOnlyMemory<byte> data, Func<WalSegmentName, ReadOnlyMemory<byte>, ValueTask> onSegmentComplete)
+    public async ValueTask AppendAsync(Lsn walStart, ReadOnlyMemory<byte> data, Func<WalSegmentName, Stream, ValueTask> onSegmentComplete)
     {
         if (walStart > Position)
             throw new OperationFailedException($"WAL stream skipped from {Position} to {walStart} on timeline {Current.Timeline}: refusing to archive a gap");
@@ -51,19 +50,18 @@ public sealed class WalSegmentAssembler
         data = data[(int)skip..];
         while (!data.IsEmpty)
         {
-            var n = Math.Min(data.Length, _buffer.Length - _filled);
-            data.Span[..n].CopyTo(_buffer.AsSpan(_filled));
-            _filled += n;
-            data = data[n..];
-            if (_filled == _buffer.Length)
+            data = data[_buffer.Append(data.Span)..];
+            if (_buffer.IsFull)
             {
-                if (WalSegmentHeader.Mismatch(_buffer, Current, _systemIdentifier) is { } why)
+                if (WalSegmentHeader.Mismatch(_buffer.Start(WalSegmentHeader.Length), Current, _systemIdentifier) is { } why)
                     throw new OperationFailedException($"streamed WAL does not check out, refusing to archive it: {why}");
-                await onSegmentComplete(Current, _buffer).ConfigureAwait(false);
-                Array.Clear(_buffer);
-                _filled = 0;
+                using (var content = _buffer.OpenRead())
+                    await onSegmentComplete(Current, content).ConfigureAwait(false);
+                _buffer.Reset();
                 Current = Current.Next();
             }
         }
     }
+
+    public void Dispose() => _buffer.Dispose();
 }

@@ -99,13 +99,10 @@ internal sealed class WalStreamSession(
         Report();
     }
 
-    private async Task PushSegmentAsync(WalSegmentName segment, ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    private async Task PushSegmentAsync(WalSegmentName segment, Stream content, CancellationToken ct)
     {
-        using (var content = MemoryStreams.ReadOnly(bytes))
-        {
-            var result = await repository.Wal.PushSegmentAsync(segment.Timeline, segment.FileName, content, ct).ConfigureAwait(false);
-            log.LogDebug("Segment {Segment}: {Result}", segment, result);
-        }
+        var result = await repository.Wal.PushSegmentAsync(segment.Timeline, segment.FileName, content, ct).ConfigureAwait(false);
+        log.LogDebug("Segment {Segment}: {Result}", segment, result);
         archived.AddSegment(segment, DateTimeOffset.UtcNow);
         if (archived.Partials(segment.Timeline).Contains(segment.SegmentNumber))
         {
@@ -121,7 +118,7 @@ internal sealed class WalStreamSession(
     {
         var segment = _receiver.Current;
         var reaches = _receiver.Position;
-        using (var content = MemoryStreams.ReadOnly(_receiver.Snapshot))
+        using (var content = _receiver.OpenSnapshot())
             await repository.Wal.PutPartialAsync(segment.Timeline, segment.FileName, content, ct).ConfigureAwait(false);
         archived.AddPartial(segment, DateTimeOffset.UtcNow);
         _partialReaches = reaches;

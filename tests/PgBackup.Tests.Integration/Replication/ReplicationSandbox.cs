@@ -57,6 +57,30 @@ public sealed class ReplicationSandbox(SandboxFixture fixture)
     }
 
     /// <summary>
+    /// Drops an archiver's slot on every member that is up, so it holds no WAL after the test; a
+    /// walsender may take a moment to let go of it after its archiver stopped.
+    /// </summary>
+    public async Task DropSlotEverywhereAsync(string slot)
+    {
+        foreach (var port in Endpoints.PgPorts)
+        {
+            try
+            {
+                for (var attempt = 0; attempt < 50; attempt++)
+                {
+                    if (await ScalarAsync<long>(port, $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'") == 0) break;
+                    await ExecuteAsync(port, $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{slot}' AND NOT active");
+                    await Task.Delay(200);
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // a member that is down has nothing we can drop now
+            }
+        }
+    }
+
+    /// <summary>
     /// Timelines above 1 have history files and ends: a test about them switches over first when the
     /// cluster is still on timeline 1 (test order is not fixed), so it always tests something.
     /// </summary>

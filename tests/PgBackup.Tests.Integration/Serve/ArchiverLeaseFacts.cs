@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using PgBackup.Policies;
 using PgBackup.Repository;
 using PgBackup.Tests.Integration.Replication;
@@ -31,12 +30,7 @@ public sealed class ArchiverLeaseFacts(SandboxFixture fixture, ITestOutputHelper
         var cluster = ServePolicies.UniqueCluster("lease");
         policies.Write(cluster, "0 0 1 1 *", archive: $"lease_timeout: {LeaseTimeout.TotalSeconds}s");
         var members = new ReplicationSandbox(fixture);
-        var leader = await members.LeaderPortAsync();
-        var database = ReplicationSandbox.UniqueName("hangfire");
-        await members.ExecuteAsync(leader, $"CREATE DATABASE {database}");
-        var storageFile = Path.Combine(policies.Root, "storage");
-        File.WriteAllText(storageFile, fixture.Endpoints.SuperuserConnection([leader], database).ConnectionString);
-        File.SetUnixFileMode(storageFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using var storage = await PostgresJobStorage.CreateAsync(fixture, policies);
 
         var instances = new List<ServeProcess>();
         try
@@ -44,7 +38,7 @@ public sealed class ArchiverLeaseFacts(SandboxFixture fixture, ITestOutputHelper
             foreach (var _ in new[] { 1, 2 })
             {
                 var port = ServeProcess.FreePort();
-                instances.Add(ServeProcess.Start(["--policies", policies.Directory, "--urls", $"http://127.0.0.1:{port}", "--storage", "postgres:file:" + storageFile], port: port));
+                instances.Add(ServeProcess.Start(["--policies", policies.Directory, "--urls", $"http://127.0.0.1:{port}", "--storage", storage.StorageArgument], port: port));
             }
             foreach (var serve in instances) await serve.WaitHealthyAsync(TimeSpan.FromSeconds(60));
 
@@ -82,8 +76,6 @@ public sealed class ArchiverLeaseFacts(SandboxFixture fixture, ITestOutputHelper
                 output.WriteLine(serve.Output);
                 await serve.DisposeAsync();
             }
-            NpgsqlConnection.ClearAllPools();
-            await members.ExecuteAsync(await members.LeaderPortAsync(), $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
         }
     }
 

@@ -24,7 +24,8 @@ public sealed class ServePolicies : IDisposable
     /// <summary>Writes policies/NAME.yaml for cluster <paramref name="cluster"/>; returns its repository prefix.</summary>
     /// <param name="incrCron">Also schedules incremental backups (the policy then takes client chunks).</param>
     /// <param name="archive">Lines of the policy's archive: section.</param>
-    public string Write(string cluster, string fullCron, string? fileName = null, string? incrCron = null, string? archive = null)
+    /// <param name="jitter">schedules.jitter; null for the default.</param>
+    public string Write(string cluster, string fullCron, string? fileName = null, string? incrCron = null, string? archive = null, string? jitter = null)
     {
         var prefix = $"serve-test/{cluster}";
         File.WriteAllText(Path.Combine(Directory, (fileName ?? cluster) + ".yaml"), $"""
@@ -45,7 +46,10 @@ public sealed class ServePolicies : IDisposable
                 secret_key_file: {Path.Combine(Root, "s3-secret")}
             schedules:
               full: "{fullCron}"
-            """ + (incrCron is null ? "" : $"""
+            """ + (jitter is null ? "" : $"""
+
+              jitter: {jitter}
+            """) + (incrCron is null ? "" : $"""
 
               incr: "{incrCron}"
             backup:

@@ -26,6 +26,10 @@ public sealed class ServeProcess : IAsyncDisposable
     /// <summary>How serve names itself among instances sharing a job storage (its Hangfire server, its archiver leases).</summary>
     public string Instance => $"{Environment.MachineName}:{_process.Id}";
 
+    /// <summary>Resident memory now (VmRSS), as the kernel counts it.</summary>
+    public double ResidentMiB() =>
+        long.Parse(File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+
     /// <summary>SIGKILL: no lease released, no partial uploaded, as a crashed host would leave it.</summary>
     public async Task Kill9Async()
     {

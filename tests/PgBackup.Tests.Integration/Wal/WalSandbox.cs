@@ -147,17 +147,7 @@ public sealed class WalSandbox : IAsyncDisposable
             await _load!;
             _stopLoad.Dispose();
         }
-        foreach (var port in _fixture.Endpoints.PgPorts)
-        {
-            try
-            {
-                await Members.ExecuteAsync(port, $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{Slot}' AND NOT active");
-            }
-            catch (NpgsqlException)
-            {
-                // a member that is down has nothing we can drop now
-            }
-        }
+        await Members.DropSlotEverywhereAsync(Slot);
         Directory.Delete(_directory, recursive: true);
     }
 }

@@ -92,7 +92,7 @@ public sealed class BackupWalProofFacts : IDisposable
     {
         var start = _records[500].Start;
         var first = new WalSegmentName(_header.Timeline, _header.PageAddress.Value / SegmentSize, SegmentSize);
-        var stored = BackupWalCollector.WithoutPagesBefore(start, first, _a).ToArray();
+        var stored = await BackupWalCollector.WithoutPagesBeforeAsync(start, first, new MemoryStream(_a), CancellationToken.None);
         var pageSize = (int)_header.PageSize;
         var startPage = (int)(start - _header.PageAddress) / pageSize * pageSize;
 
@@ -107,7 +107,7 @@ public sealed class BackupWalProofFacts : IDisposable
     {
         var first = new WalSegmentName(_header.Timeline, _header.PageAddress.Value / SegmentSize, SegmentSize);
 
-        Assert.Equal(_a, BackupWalCollector.WithoutPagesBefore(_records[0].Start, first, _a).ToArray());
+        Assert.Equal(_a, await BackupWalCollector.WithoutPagesBeforeAsync(_records[0].Start, first, new MemoryStream(_a), CancellationToken.None));
         Assert.Equal(Spanning.Start, await ProveAsync(await StoreAsync(_a, _b), _records[0].Start, Spanning.End));
     }
 

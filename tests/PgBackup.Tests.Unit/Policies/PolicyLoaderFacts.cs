@@ -178,6 +178,8 @@ public sealed class PolicyLoaderFacts
     [InlineData("source:\n  max_lag: lots", "p.yaml:10: source.max_lag: 'lots' is not a size")]
     [InlineData("archive:\n  partial_interval: soon", "p.yaml:10: archive.partial_interval: 'soon' is not a duration")]
     [InlineData("schedules:\n  full: every night", "p.yaml:10: schedules.full: 'every night' is not a cron expression")]
+    [InlineData("schedules:\n  full: \"99 2 * * *\"", "p.yaml:10: schedules.full: '99 2 * * *' is not a cron expression: ")]
+    [InlineData("schedules:\n  jitter: 7h", "p.yaml:10: schedules.jitter: '7h' is longer than 6h")]
     [InlineData("schedules:\n  timezone: Mars/Olympus", "p.yaml:10: schedules.timezone: 'Mars/Olympus' is not a known time zone")]
     [InlineData("source:\n  allow_leader: maybe", "p.yaml:10: source.allow_leader: 'maybe' is not true or false")]
     [InlineData("archive:\n  lease_timeout: 1s", "p.yaml:10: archive.lease_timeout: '1s' is shorter than 3s")]

@@ -26,5 +26,11 @@ internal sealed record ScheduledJob(string Kind, Func<ScheduleSettings, string?>
     /// <summary>The distributed lock that keeps two runs of this job for one cluster apart, across instances.</summary>
     public static string LockFor(string kind, string cluster) => $"pgbackup:{kind}:{cluster}";
 
-    public static bool IsOurs(string recurringJobId) => All.Any(j => recurringJobId.StartsWith(j.Kind + ":", StringComparison.Ordinal));
+    public static bool IsOurs(string recurringJobId) => FromId(recurringJobId) is not null;
+
+    /// <summary>The kind and cluster a recurring job id of ours names; null for any other id.</summary>
+    public static (ScheduledJob Kind, string Cluster)? FromId(string recurringJobId) =>
+        All.FirstOrDefault(j => recurringJobId.StartsWith(j.Kind + ":", StringComparison.Ordinal)) is { } kind
+            ? (kind, recurringJobId[(kind.Kind.Length + 1)..])
+            : null;
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using PgBackup.Cli.Commands;
 using PgBackup.Cli.Hosting;
 
+NativeHeap.LimitArenas();
+
 // Tables written to a pipe or file get room instead of being squeezed into 80 columns.
 if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
 

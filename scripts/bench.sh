@@ -4,7 +4,8 @@
 #
 #   scripts/bench.sh                 # the three data sets (pgbench, md5, rels: 10,000 small tables), 3 runs
 #                                    # per tool (median reported), then RTO, WAL latency, incrementals
-#                                    # and WAL latency through a switchover and a failover (walfailover)
+#                                    # WAL latency through a switchover and a failover (walfailover), and
+#                                    # the fleet: memory per hosted archiver, backups per hour (fleet)
 #   BENCH_RUNS=1 BENCH_SETS=pgbench scripts/bench.sh
 #   BENCH_PG=17 BENCH_SETS=incr scripts/bench.sh   # native incrementals against block-level ones on 17
 #
@@ -19,7 +20,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BENCH="${BENCH_DIR:-$REPO/.bench}"
 RUNS="${BENCH_RUNS:-3}"
-SETS="${BENCH_SETS:-pgbench md5 rels rto wal incr walfailover}"
+SETS="${BENCH_SETS:-pgbench md5 rels rto wal incr fleet walfailover}"
 OUT="${BENCH_OUT:-$REPO/docs/benchmarks.md}"
 export PGBACKUP_SANDBOX_DIR="$BENCH/sandbox" PGBACKUP_SANDBOX_PORT_BASE="${BENCH_PORT_BASE:-15900}"
 SANDBOX="$REPO/scripts/sandbox.sh"
@@ -30,6 +31,7 @@ source "$REPO/scripts/bench/lib.sh"
 source "$REPO/scripts/bench/incremental.sh"
 source "$REPO/scripts/bench/s3-latency.sh"
 source "$REPO/scripts/bench/rto.sh"
+source "$REPO/scripts/bench/fleet.sh"
 
 for p in pgbackrest hyperfine time zstd; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -51,6 +53,7 @@ for set in $SETS; do
   if [[ "$set" == walfailover ]]; then bench_wal_failover; continue; fi
   if [[ "$set" == incr ]]; then bench_incremental; continue; fi
   if [[ "$set" == rto ]]; then bench_rto; continue; fi
+  if [[ "$set" == fleet ]]; then bench_fleet; continue; fi
   log "data set $set: loading"
   load_data_set "$set"
   warm_cache

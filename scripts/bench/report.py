@@ -182,6 +182,25 @@ if "incr" in sets and read("incr.pgbackup-full.1.time"):
               f"**{c['wall'] / f['wall']:.2f}x** (target ≤ 1.2x).")
     print("\nTargets: a contiguous-1% incremental stores ≤ 3% of the full and takes ≤ 0.5x its wall time (PostgreSQL 17 native: ≤ 0.2x).\n")
 
+if read("fleet.run"):
+    rss = {n: int(read(f"fleet.rss_kib.{n}")) / 1024 for n in (1, 10, 30) if read(f"fleet.rss_kib.{n}")}
+    print("## Fleet: `serve` instances hosting many clusters\n")
+    print("The bench cluster under N names (own local repository, lease and archiver slot each), so `serve` hosts N archivers; all")
+    print(f"idle (no load on the cluster; {int(read('fleet.data_bytes', '0')) / 2**20:.0f} MiB of databases). Resident memory of one instance once every archiver streams, plus 30 s:\n")
+    print("| archivers | RSS MiB |")
+    print("|---|---|")
+    for n, mib in rss.items():
+        print(f"| {n} | {mib:.0f} |")
+    if 1 in rss and 30 in rss:
+        per = (rss[30] - rss[1]) / 29
+        print(f"\nPer archiver (1 → 30): **{per:.2f} MiB**; extrapolated, 500 archivers on one instance: {rss[1] + 499 * per:.0f} MiB. An archiver also")
+        print("holds the WAL its current segment has received so far (pooled 256 KiB chunks), so a busy cluster adds up to a segment (16 MiB) on top.")
+    done, seconds = read("fleet.run").split("|")
+    hwm = [int(read(f"fleet.run_hwm_kib.{i}")) / 1024 for i in (1, 2) if read(f"fleet.run_hwm_kib.{i}")]
+    print(f"\nThroughput: two instances on one Hangfire PostgreSQL storage (`--max-concurrent-backups 2` each), ten clusters whose full")
+    print(f"backups fire in the same minute (`schedules.jitter: 0s`): {done} succeeded, {float(seconds):.1f} s from the first start to the last end,")
+    print(f"**{int(done) * 3600 / float(seconds):.0f} backups per hour**; peak RSS per instance " + ", ".join(f"{m:.0f} MiB" for m in hwm) + ".\n")
+
 notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
 if os.path.exists(notes):
     print(open(notes).read())

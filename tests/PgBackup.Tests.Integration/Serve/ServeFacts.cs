@@ -99,14 +99,14 @@ public sealed class ServeFacts(SandboxFixture fixture, ITestOutputHelper output)
         policies.Write(cluster, "0 0 1 1 *");
         var ports = new[] { ServeProcess.FreePort(), ServeProcess.FreePort() };
         var instances = ports.Select(p => ServeProcess.Start(
-            // One worker each, so the triggered runs spread over both instances and meet at the lock.
-            ["--policies", policies.Directory, "--urls", $"http://127.0.0.1:{p}", "--storage", "sqlite:" + policies.StoragePath, "--workers", "1"], port: p)).ToList();
+            // One backup at a time each, so the triggered runs spread over both instances and meet at the lock.
+            ["--policies", policies.Directory, "--urls", $"http://127.0.0.1:{p}", "--storage", "sqlite:" + policies.StoragePath, "--max-concurrent-backups", "1"], port: p)).ToList();
         try
         {
             foreach (var serve in instances) await serve.WaitHealthyAsync(TimeSpan.FromSeconds(60));
             var storage = new SQLiteStorage(policies.StoragePath, new SQLiteStorageOptions());
             var monitoring = storage.GetMonitoringApi();
-            Assert.Equal(2, monitoring.Servers().Count);
+            Assert.Equal(4, monitoring.Servers().Count); // per instance, one server for backups and one for the other jobs
 
             const int runs = 4;
             var manager = new RecurringJobManager(storage);

@@ -1,25 +1,29 @@
-using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 
 namespace PgBackup.Wal;
 
 /// <summary>
-/// The bytes of one WAL segment as they stream in, held in pooled chunks taken only as they fill:
-/// an archiver costs the WAL its segment holds so far, not a whole segment. One `serve` hosts the
-/// archivers of hundreds of clusters, most of them idle, and a 16 MiB array each (cleared, so
-/// resident, after every segment) measured 23 MiB per archiver; what is beyond the filled part
-/// reads as zeros, as in the .partial file PostgreSQL leaves.
+/// The bytes of one WAL segment as they stream in, spooled to an unlinked temporary file as
+/// pg_receivewal spools to its directory: an archiver costs the page cache its WAL, not its
+/// process memory. One `serve` hosts the archivers of many clusters, and a segment in memory
+/// each (16 MiB, often mostly filled for hours on a quiet cluster) made ten archivers 377 MiB
+/// resident. Only the header is also kept in memory, for the check. What is beyond the filled
+/// part reads as zeros, as in the .partial file PostgreSQL leaves. The spool is no part of
+/// durability: the repository is, and after a crash the archiver streams from its durable end.
 /// </summary>
 public sealed class WalSegmentBuffer : IDisposable
 {
-    /// <summary>A segment is 64 chunks at the default 16 MiB, and its header sits in the first.</summary>
-    internal const int ChunkSize = 256 * 1024;
+    private readonly SafeFileHandle _spool;
+    private readonly byte[] _header = new byte[WalSegmentHeader.Length];
 
-    private readonly byte[]?[] _chunks;
-
-    public WalSegmentBuffer(long segmentSize)
+    /// <param name="directory">Where the spool file lives while it is open; the system's temporary directory ($TMPDIR) by default.</param>
+    public WalSegmentBuffer(long segmentSize, string? directory = null)
     {
         Length = segmentSize;
-        _chunks = new byte[]?[(segmentSize + ChunkSize - 1) / ChunkSize];
+        var path = Path.Combine(directory ?? Path.GetTempPath(), $"pgbackup-wal-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        _spool = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        // Unlinked at once: the open handle keeps it, and a killed process leaves nothing behind.
+        File.Delete(path);
     }
 
     public long Length { get; }
@@ -33,55 +37,43 @@ public sealed class WalSegmentBuffer : IDisposable
     public int Append(ReadOnlySpan<byte> data)
     {
         var taken = (int)Math.Min(data.Length, Length - Filled);
-        for (var done = 0; done < taken;)
-        {
-            var chunk = (int)(Filled / ChunkSize);
-            var offset = (int)(Filled % ChunkSize);
-            var n = Math.Min(taken - done, ChunkSize - offset);
-            data.Slice(done, n).CopyTo((_chunks[chunk] ??= ArrayPool<byte>.Shared.Rent(ChunkSize)).AsSpan(offset));
-            done += n;
-            Filled += n;
-        }
+        if (taken == 0) return 0;
+        if (Filled < _header.Length)
+            data[..Math.Min(taken, _header.Length - (int)Filled)].CopyTo(_header.AsSpan((int)Filled));
+        RandomAccess.Write(_spool, data[..taken], Filled);
+        Filled += taken;
         return taken;
     }
 
-    /// <summary>The first bytes of the segment, as far as they are filled (its long page header).</summary>
-    public ReadOnlySpan<byte> Start(int length) =>
-        _chunks[0] is { } first ? first.AsSpan(0, (int)Math.Min(Math.Min(length, Filled), ChunkSize)) : [];
+    /// <summary>The segment's first bytes, as far as they are filled (its long page header; at most <see cref="WalSegmentHeader.Length"/>).</summary>
+    public ReadOnlySpan<byte> Start(int length) => _header.AsSpan(0, (int)Math.Min(Math.Min(length, Filled), _header.Length));
 
     /// <summary>
     /// A read-only, seekable stream of the whole segment, zero-padded past what is filled. It reads
-    /// the buffer itself: valid until the next append or <see cref="Reset"/>.
+    /// the spool itself: valid until the next append or <see cref="Reset"/>.
     /// </summary>
     public Stream OpenRead() => new Reader(this);
 
-    /// <summary>Empties the buffer for the next segment and gives its chunks back to the pool.</summary>
+    /// <summary>Empties the buffer for the next segment, giving the spool's blocks back to the file system.</summary>
     public void Reset()
     {
-        for (var i = 0; i < _chunks.Length; i++)
-        {
-            if (_chunks[i] is { } chunk) ArrayPool<byte>.Shared.Return(chunk);
-            _chunks[i] = null;
-        }
+        RandomAccess.SetLength(_spool, 0);
         Filled = 0;
     }
 
-    public void Dispose() => Reset();
+    public void Dispose() => _spool.Dispose();
 
     private int CopyTo(long position, Span<byte> destination)
     {
         var n = (int)Math.Min(destination.Length, Length - position);
-        for (var done = 0; done < n;)
+        var filled = (int)Math.Clamp(Filled - position, 0, n);
+        for (var done = 0; done < filled;)
         {
-            var at = position + done;
-            var chunk = (int)(at / ChunkSize);
-            var offset = (int)(at % ChunkSize);
-            var count = Math.Min(n - done, ChunkSize - offset);
-            var filledHere = (int)Math.Clamp(Filled - at, 0, count);
-            if (filledHere > 0) _chunks[chunk]!.AsSpan(offset, filledHere).CopyTo(destination[done..]);
-            destination.Slice(done + filledHere, count - filledHere).Clear();
-            done += count;
+            var read = RandomAccess.Read(_spool, destination[done..filled], position + done);
+            if (read == 0) throw new IOException($"the WAL spool file ended at {position + done} of the {Filled} bytes written to it");
+            done += read;
         }
+        destination[filled..n].Clear();
         return n;
     }
 
@@ -110,6 +102,7 @@ public sealed class WalSegmentBuffer : IDisposable
             return n;
         }
 
+        // The spool is in the page cache: reading it synchronously costs less than the hop to the thread pool.
         public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(Read(destination.Span));
 

@@ -2,7 +2,7 @@ using PgBackup.Wal;
 
 namespace PgBackup.Tests.Unit.Wal;
 
-/// <summary>The archiver's segment buffer: chunks taken as WAL fills them, zeros beyond, readable and re-readable as one stream.</summary>
+/// <summary>The archiver's segment buffer: spooled to an unlinked file, zeros beyond what is filled, readable and re-readable as one stream.</summary>
 public sealed class WalSegmentBufferFacts
 {
     private const long SegmentSize = 1 << 20;
@@ -17,11 +17,11 @@ public sealed class WalSegmentBufferFacts
     }
 
     [Fact]
-    public void Appends_across_chunk_boundaries_read_back_in_order_zero_padded_to_the_segment()
+    public void Appends_read_back_in_order_zero_padded_to_the_segment()
     {
         using var buffer = new WalSegmentBuffer(SegmentSize);
-        var first = Pattern(WalSegmentBuffer.ChunkSize - 3, 0);
-        var second = Pattern(WalSegmentBuffer.ChunkSize + 10, 5);
+        var first = Pattern(20, 0); // shorter than the header the buffer keeps in memory
+        var second = Pattern(300_010, 5);
 
         Assert.Equal(first.Length, buffer.Append(first));
         Assert.Equal(second.Length, buffer.Append(second));
@@ -30,7 +30,7 @@ public sealed class WalSegmentBufferFacts
         Assert.Equal(SegmentSize, read.Length);
         Assert.Equal([.. first, .. second], read[..(first.Length + second.Length)]);
         Assert.Equal(-1, read.AsSpan(first.Length + second.Length).IndexOfAnyExcept((byte)0));
-        Assert.Equal(first.AsSpan(0, 40).ToArray(), buffer.Start(40).ToArray());
+        Assert.Equal(read[..40], buffer.Start(40).ToArray());
     }
 
     [Fact]
@@ -59,17 +59,34 @@ public sealed class WalSegmentBufferFacts
     }
 
     [Fact]
-    public void After_a_reset_pooled_chunks_are_never_read_as_wal_of_the_next_segment()
+    public void After_a_reset_the_previous_segment_is_never_read_as_wal_of_the_next()
     {
         using var buffer = new WalSegmentBuffer(SegmentSize);
         buffer.Append(Pattern((int)SegmentSize, 3));
         buffer.Reset();
-        // The pool may hand the same, dirty, chunk back for the next segment.
         buffer.Append(Pattern(100, 4));
 
         var read = ReadAll(buffer.OpenRead());
         Assert.Equal(Pattern(100, 4), read[..100]);
         Assert.Equal(-1, read.AsSpan(100).IndexOfAnyExcept((byte)0));
         Assert.Equal(100, buffer.Filled);
+    }
+
+    [Fact]
+    public void The_spool_file_is_unlinked_while_open_so_a_killed_process_leaves_nothing()
+    {
+        var directory = Directory.CreateTempSubdirectory("pgbackup-spool-");
+        try
+        {
+            using var buffer = new WalSegmentBuffer(SegmentSize, directory.FullName);
+            buffer.Append(Pattern(5000, 6));
+
+            Assert.Empty(directory.EnumerateFileSystemInfos());
+            Assert.Equal(Pattern(5000, 6), ReadAll(buffer.OpenRead())[..5000]);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Amazon;
@@ -17,6 +18,16 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
     // DeleteObjects accepts at most this many keys per request.
     private const int DeleteBatchSize = 1000;
+
+    /// <summary>Objects shorter than this are put in one request from a small buffer.</summary>
+    private const int SmallObjectSize = 1 << 20;
+
+    /// <summary>
+    /// Part buffers, kept for reuse but only a few per size: the shared pool keeps one per thread
+    /// and several per core, too much to hold at 16 MiB a part in a `serve` that mostly puts small
+    /// objects, and a fresh array per put churns the large object heap.
+    /// </summary>
+    private static readonly ArrayPool<byte> PartBuffers = ArrayPool<byte>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 4);
 
     private readonly string _prefix;
 
@@ -66,33 +77,63 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(content);
         ObjectKey.Validate(key);
-        // At most MaxConcurrency buffers are uploading and one is filling, so memory stays flat.
-        var free = new ConcurrentBag<byte[]>();
-        byte[] Rent() => free.TryTake(out var b) ? b : new byte[Options.PartSize];
-
-        var buffer = Rent();
-        var filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-        if (filled < buffer.Length)
-        {
-            await PutSingleAsync(key, buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
-            return;
-        }
-        using var upload = await S3MultipartUpload.StartAsync(this, key, ct).ConfigureAwait(false);
+        var size = Options.PartSize;
+        // Most objects are small (an archiver puts its partial segment every second, mostly a few
+        // KiB): they go up from a small pooled buffer, never touching a part buffer.
+        var first = ArrayPool<byte>.Shared.Rent(SmallObjectSize);
+        var filled = 0;
         try
         {
-            while (filled > 0)
+            filled = await content.ReadAtLeastAsync(first.AsMemory(0, SmallObjectSize), SmallObjectSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (filled < SmallObjectSize)
             {
-                var part = buffer;
-                await upload.AddPartAsync(part.AsMemory(0, filled), () => free.Add(part), ct).ConfigureAwait(false);
-                buffer = Rent();
-                filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+                await PutSingleAsync(key, first.AsMemory(0, filled), ct).ConfigureAwait(false);
+                return;
             }
-            await upload.CompleteAsync(ct).ConfigureAwait(false);
         }
-        catch
+        finally
         {
-            await upload.AbandonAsync().ConfigureAwait(false);
-            throw;
+            if (filled < SmallObjectSize) ArrayPool<byte>.Shared.Return(first);
+        }
+
+        // At most MaxConcurrency part buffers are uploading and one is filling, so memory stays flat.
+        var free = new ConcurrentBag<byte[]>();
+        byte[] Rent() => free.TryTake(out var b) ? b : PartBuffers.Rent(size);
+        var filling = Rent();
+        try
+        {
+            first.AsSpan(0, filled).CopyTo(filling);
+            ArrayPool<byte>.Shared.Return(first);
+            filled += await content.ReadAtLeastAsync(filling.AsMemory(filled, size - filled), size - filled, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (filled < size)
+            {
+                await PutSingleAsync(key, filling.AsMemory(0, filled), ct).ConfigureAwait(false);
+                return;
+            }
+            using var upload = await S3MultipartUpload.StartAsync(this, key, ct).ConfigureAwait(false);
+            try
+            {
+                while (filled > 0)
+                {
+                    var part = filling;
+                    // In flight from here on: it goes back to the pool only once its upload has ended.
+                    filling = null;
+                    await upload.AddPartAsync(part.AsMemory(0, filled), () => free.Add(part), ct).ConfigureAwait(false);
+                    filling = Rent();
+                    filled = await content.ReadAtLeastAsync(filling.AsMemory(0, size), size, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+                }
+                await upload.CompleteAsync(ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                await upload.AbandonAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            if (filling is not null) PartBuffers.Return(filling);
+            while (free.TryTake(out var uploaded)) PartBuffers.Return(uploaded);
         }
     }
 

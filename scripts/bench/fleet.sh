@@ -28,6 +28,10 @@ streaming_archivers() {
 
 bench_fleet() {
   rm -rf "$BENCH/fleet" && mkdir -p "$BENCH/fleet"
+  # Something to back up: pgbench at scale 10 (about 160 MB) beside whatever the other sets left.
+  sql "$LEADER_PORT" postgres -c "DROP DATABASE IF EXISTS bench_fleet" -c "CREATE DATABASE bench_fleet"
+  PGPASSWORD="$SANDBOX_SUPERUSER_PASSWORD" "$PG_BIN/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$LEADER_PORT" -U postgres bench_fleet >/dev/null 2>&1
+  sql "$LEADER_PORT" postgres -c "CHECKPOINT" >/dev/null
   sql "$LEADER_PORT" postgres -c "SELECT sum(pg_database_size(datname)) FROM pg_database" >"$BENCH/results/fleet.data_bytes"
 
   # Memory: one instance hosting n archivers, resident once all stream and have settled.
@@ -68,11 +72,11 @@ bench_fleet() {
     ((waited < 1800)) || die "fleet: $clusters backups did not finish within 30 min (results/fleet.run-*.log)"
     done_count=$(sql "$LEADER_PORT" bench_hangfire -c "SELECT count(*) FROM hangfire.job WHERE statename IN ('Succeeded', 'Failed') AND invocationdata::text LIKE '%BackupJob%'" 2>/dev/null || echo 0)
   done
-  sql "$LEADER_PORT" bench_hangfire -c "SELECT count(*) FILTER (WHERE j.statename = 'Succeeded'), extract(epoch FROM max(s.createdat) FILTER (WHERE s.name = 'Succeeded') - min(s.createdat) FILTER (WHERE s.name = 'Processing'))
+  sql "$LEADER_PORT" bench_hangfire -c "SELECT count(DISTINCT j.id) FILTER (WHERE j.statename = 'Succeeded'), extract(epoch FROM max(s.createdat) FILTER (WHERE s.name = 'Succeeded') - min(s.createdat) FILTER (WHERE s.name = 'Processing'))
     FROM hangfire.job j JOIN hangfire.state s ON s.jobid = j.id WHERE j.invocationdata::text LIKE '%BackupJob%'" >"$BENCH/results/fleet.run"
   for i in 1 2; do awk '/^VmHWM/ {print $2}' "/proc/${pids[$((i - 1))]}/status" >"$BENCH/results/fleet.run_hwm_kib.$i"; done
   kill "${pids[@]}" && wait "${pids[@]}" || true
   drop_fleet_slots
-  sql "$LEADER_PORT" postgres -c "DROP DATABASE IF EXISTS bench_hangfire WITH (FORCE)" >/dev/null
+  sql "$LEADER_PORT" postgres -c "DROP DATABASE IF EXISTS bench_hangfire WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_fleet" >/dev/null
   log "fleet: $clusters backups (succeeded|seconds from first start to last end): $(cat "$BENCH/results/fleet.run")"
 }

@@ -185,16 +185,16 @@ if "incr" in sets and read("incr.pgbackup-full.1.time"):
 if read("fleet.run"):
     rss = {n: int(read(f"fleet.rss_kib.{n}")) / 1024 for n in (1, 10, 30) if read(f"fleet.rss_kib.{n}")}
     print("## Fleet: `serve` instances hosting many clusters\n")
-    print("The bench cluster under N names (own local repository, lease and archiver slot each), so `serve` hosts N archivers; all")
-    print(f"idle (no load on the cluster; {int(read('fleet.data_bytes', '0')) / 2**20:.0f} MiB of databases). Resident memory of one instance once every archiver streams, plus 30 s:\n")
+    print("The bench cluster under N names (own local repository, lease and archiver slot each), so `serve` hosts N archivers; the")
+    print(f"cluster idle ({int(read('fleet.data_bytes', '0')) / 2**20:.0f} MiB of databases). Resident memory of one instance once every archiver streams, plus 30 s:\n")
     print("| archivers | RSS MiB |")
     print("|---|---|")
     for n, mib in rss.items():
         print(f"| {n} | {mib:.0f} |")
     if 1 in rss and 30 in rss:
         per = (rss[30] - rss[1]) / 29
-        print(f"\nPer archiver (1 → 30): **{per:.2f} MiB**; extrapolated, 500 archivers on one instance: {rss[1] + 499 * per:.0f} MiB. An archiver also")
-        print("holds the WAL its current segment has received so far (pooled 256 KiB chunks), so a busy cluster adds up to a segment (16 MiB) on top.")
+        print(f"\nPer archiver (1 → 30): **{per:.2f} MiB**; extrapolated, 500 archivers on one instance: {rss[1] + 499 * per:.0f} MiB. The segment an")
+        print("archiver is filling is spooled to an unlinked temporary file (page cache, not process memory).")
     done, seconds = read("fleet.run").split("|")
     hwm = [int(read(f"fleet.run_hwm_kib.{i}")) / 1024 for i in (1, 2) if read(f"fleet.run_hwm_kib.{i}")]
     print(f"\nThroughput: two instances on one Hangfire PostgreSQL storage (`--max-concurrent-backups 2` each), ten clusters whose full")

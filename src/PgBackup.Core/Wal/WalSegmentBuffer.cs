@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using PgBackup.Errors;
 
 namespace PgBackup.Wal;
 
@@ -20,10 +21,18 @@ public sealed class WalSegmentBuffer : IDisposable
     public WalSegmentBuffer(long segmentSize, string? directory = null)
     {
         Length = segmentSize;
-        var path = Path.Combine(directory ?? Path.GetTempPath(), $"pgbackup-wal-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        _spool = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
-        // Unlinked at once: the open handle keeps it, and a killed process leaves nothing behind.
-        File.Delete(path);
+        directory ??= Path.GetTempPath();
+        var path = Path.Combine(directory, $"pgbackup-wal-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            _spool = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            // Unlinked at once: the open handle keeps it, and a killed process leaves nothing behind.
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OperationFailedException($"cannot create the WAL spool file in {directory} ({e.Message}); set TMPDIR to a writable directory on disk");
+        }
     }
 
     public long Length { get; }

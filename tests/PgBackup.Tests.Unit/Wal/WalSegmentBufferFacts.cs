@@ -89,4 +89,13 @@ public sealed class WalSegmentBufferFacts
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void An_unwritable_spool_directory_is_one_line_naming_it_and_what_to_do()
+    {
+        var e = Assert.Throws<PgBackup.Errors.OperationFailedException>(() => new WalSegmentBuffer(SegmentSize, "/proc/no-such-dir"));
+
+        Assert.StartsWith("cannot create the WAL spool file in /proc/no-such-dir (", e.Message);
+        Assert.EndsWith("set TMPDIR to a writable directory on disk", e.Message);
+    }
 }

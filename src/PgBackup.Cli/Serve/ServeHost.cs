@@ -71,8 +71,9 @@ internal static class ServeHost
             .UseFilter(new SkippedRunFilter())
             .UseFilter(new StartSpreadFilter(sp.GetRequiredService<PolicyDirectory>()))));
         // Two servers, so backups have their own cap: expire, verify and drill never wait behind a night of backups.
-        AddJobServer(builder.Services, options, Instance, ["default"], options.Workers);
-        AddJobServer(builder.Services, options, Instance + "/backups", [BackupJob.Queue], options.MaxConcurrentBackups);
+        // The second runs workers only; the first already runs the schedulers and storage upkeep.
+        AddJobServer(builder.Services, options, Instance, ["default"], options.Workers, workersOnly: false);
+        AddJobServer(builder.Services, options, Instance + "/backups", [BackupJob.Queue], options.MaxConcurrentBackups, workersOnly: true);
 
         var app = builder.Build();
         if (!options.TrustedProxies.IsEmpty) app.UseForwardedHeaders();
@@ -100,10 +101,11 @@ internal static class ServeHost
         await app.RunAsync();
     }
 
-    private static void AddJobServer(IServiceCollection services, ServeOptions options, string name, string[] queues, int workers) =>
+    private static void AddJobServer(IServiceCollection services, ServeOptions options, string name, string[] queues, int workers, bool workersOnly) =>
         services.AddHangfireServer(o =>
         {
             o.ServerName = name;
+            o.IsLightweightServer = workersOnly;
             o.Queues = queues;
             o.WorkerCount = workers;
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);

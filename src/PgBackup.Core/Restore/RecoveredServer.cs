@@ -39,7 +39,7 @@ public sealed partial class RecoveredServer(string pgBin, string pgData, int por
     {
         if (osUser is not null)
             foreach (var dir in ownedDirectories)
-                Check(WithoutVanishedFiles(Run("chown", ["-R", osUser + ":", dir])), $"giving {dir} to {osUser}");
+                Check(WithoutVanishedFiles(Run("env", ["LC_ALL=C", "chown", "-R", osUser + ":", dir])), $"giving {dir} to {osUser}");
         File.Delete(LogPath);
         // logging_collector off: the recovery report is read from the log pg_ctl writes.
         Check(RunAsServerUser(Path.Combine(pgBin, "pg_ctl"), ["-D", pgData, "-l", LogPath, "-W", "-o", $"-c logging_collector=off -p {port}", "start"]), "starting PostgreSQL");
@@ -65,6 +65,7 @@ public sealed partial class RecoveredServer(string pgBin, string pgData, int por
     /// <summary>
     /// `chown -R` fails on a file removed while it walks the tree, such as the WAL spool's arrival
     /// mark, deleted at once when no segment is to arrive. A file that is gone needs no owner.
+    /// (chown runs with LC_ALL=C, so its messages are the English ones matched here.)
     /// </summary>
     private static (int ExitCode, string Output) WithoutVanishedFiles((int ExitCode, string Output) result) =>
         result.ExitCode != 0 && result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).All(l => l.EndsWith(": No such file or directory", StringComparison.Ordinal))

@@ -445,7 +445,9 @@ psql_member() {
 
 streaming_count() {
   local leader; leader="$(leader_name)" || { echo "no leader"; return 1; }
-  psql_member "$leader" -Atq -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>&1
+  # Still in recovery means promoting (17 with summarize_wal waits for its WAL summarizer first):
+  # its cascading replicas stream, but it takes no writes yet. Count none until it does.
+  psql_member "$leader" -Atq -c "SELECT CASE WHEN pg_is_in_recovery() THEN -1 ELSE count(*) END FROM pg_stat_replication WHERE state = 'streaming'" 2>&1
 }
 
 cluster_healthy() {

@@ -30,7 +30,7 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var run = archiver.RunAsync(stop.Token);
-        var durable = new List<(TimeSpan At, uint Timeline, Lsn Lsn)>();
+        var durable = new List<(TimeSpan At, uint Timeline, Lsn Lsn, Lsn SourceEnd)>();
         var transitions = new List<string>();
         var watch = Task.Run(async () =>
         {
@@ -39,7 +39,7 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
             {
                 var s = archiver.Status;
                 if (s is { Timeline: { } t, ArchivedLsn: { } lsn })
-                    durable.Add((clock.Elapsed, t, lsn));
+                    durable.Add((clock.Elapsed, t, lsn, s.SourceWalEnd ?? Lsn.Invalid));
                 if (last is null || s.State != last.State || s.SourceMember != last.SourceMember || s.Timeline != last.Timeline)
                     transitions.Add($"{clock.Elapsed.TotalSeconds:0.00} s: {s}");
                 last = s;
@@ -61,7 +61,8 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
             foreach (var verb in new[] { "switchover", "failover" })
             {
                 phases.Add((verb, clock.Elapsed));
-                output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {verb}, new leader {(await Task.Run(() => fixture.Sandbox(verb))).Trim()}; archiver: {archiver.Status}");
+                // Its own thread: the verb blocks for seconds, and the archiver under test shares the thread pool.
+                output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {verb}, new leader {(await Task.Factory.StartNew(() => fixture.Sandbox(verb), TaskCreationOptions.LongRunning)).Trim()}; archiver: {archiver.Status}");
                 await Task.Delay(Settle);
             }
             await markers.StopAsync();
@@ -101,7 +102,15 @@ public sealed class ArchiverRpoFacts(SandboxFixture fixture, ITestOutputHelper o
             $"{lost.Count} lost by the cluster itself (asynchronous replication, kill -9), {neverDurable.Count} never archived; " +
             $"commit to durable: p50 {p50.TotalSeconds:0.000} s, p99 {p99.TotalSeconds:0.000} s, max {max.TotalSeconds:0.000} s");
         foreach (var (m, delay) in delays.OrderByDescending(d => d.Delay).Take(5))
-            output.WriteLine($"  slowest: marker {m.Id} on timeline {m.Timeline} at {m.Lsn}, acknowledged at {m.AcknowledgedAt.TotalSeconds:0.00} s, durable after {delay.TotalSeconds:0.000} s");
+        {
+            // Where the delay went: reaching the archiver's source (replication), or the archiver (partial interval, upload).
+            var seen = durable.FirstOrDefault(d => d.At >= m.AcknowledgedAt && d.Timeline >= m.Timeline && d.SourceEnd >= m.Lsn);
+            var reached = seen == default ? "never seen at the source" : $"at the source after {(seen.At - m.AcknowledgedAt).TotalSeconds:0.000} s";
+            output.WriteLine($"  slowest: marker {m.Id} on timeline {m.Timeline} at {m.Lsn}, acknowledged at {m.AcknowledgedAt.TotalSeconds:0.00} s, {reached}, durable after {delay.TotalSeconds:0.000} s");
+            var steps = durable.Where(d => d.At >= m.AcknowledgedAt - TimeSpan.FromSeconds(1) && d.At <= m.AcknowledgedAt + delay)
+                .DistinctBy(d => d.Lsn).Select(d => $"{d.At.TotalSeconds:0.00} s {d.Lsn}");
+            output.WriteLine("    durable: " + string.Join(", ", steps));
+        }
 
         Assert.Empty(neverDurable);
         Assert.True(acknowledged.Count > 200, $"only {acknowledged.Count} markers were acknowledged");

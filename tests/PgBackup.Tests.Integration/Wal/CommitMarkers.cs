@@ -51,10 +51,18 @@ public sealed class CommitMarkers : IAsyncDisposable
         _run = Task.Run(() => WriteAsync(_stop.Token));
     }
 
-    /// <summary>The marker ids the cluster's leader holds now.</summary>
+    /// <summary>The marker ids the cluster's leader holds, once there is one that takes connections.</summary>
     public async Task<IReadOnlySet<int>> SurvivorsAsync()
     {
-        await using var connection = await OpenAsync();
+        // A promotion can take longer than the test's settle time: on PostgreSQL 17 with summarize_wal,
+        // the new leader waits for its WAL summarizer before it accepts writes (over 10 s seen here).
+        NpgsqlConnection? opened = null;
+        await Waiting.UntilAsync(async () =>
+        {
+            try { opened = await OpenAsync(); return true; }
+            catch (NpgsqlException) { return false; }
+        }, TimeSpan.FromSeconds(60), "a leader that takes connections, to count the surviving markers");
+        await using var connection = opened!;
         await using var command = new NpgsqlCommand($"SELECT id FROM {Table}", connection);
         var ids = new HashSet<int>();
         await using var reader = await command.ExecuteReaderAsync();
@@ -91,8 +99,10 @@ public sealed class CommitMarkers : IAsyncDisposable
                 var acknowledged = _clock.Elapsed;
                 // After the commit returned: its commit record ends at or before this position.
                 await using var position = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text, pg_walfile_name(pg_current_wal_lsn())", connection);
-                await using var reader = await position.ExecuteReaderAsync(stop);
-                await reader.ReadAsync(stop);
+                // No token: cancelling a command in flight makes Npgsql send its cancel request synchronously,
+                // on a thread-pool thread that the archiver under test shares; the loop checks stop anyway.
+                await using var reader = await position.ExecuteReaderAsync();
+                await reader.ReadAsync();
                 var marker = new CommitMarker(id, uint.Parse(reader.GetString(1)[..8], NumberStyles.HexNumber, CultureInfo.InvariantCulture), Lsn.Parse(reader.GetString(0)), acknowledged);
                 lock (_markers) _markers.Add(marker);
             }

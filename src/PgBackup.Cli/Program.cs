@@ -14,6 +14,7 @@ root.Subcommands.Add(BackupCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RestoreCommand.Create());
+root.Subcommands.Add(RestoreTableCommand.Create());
 root.Subcommands.Add(CreateReplicaCommand.Create());
 root.Subcommands.Add(ArchiveCommand.Create());
 root.Subcommands.Add(WalPushCommand.Create());

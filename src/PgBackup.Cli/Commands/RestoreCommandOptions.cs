@@ -11,17 +11,12 @@ internal sealed class RestoreCommandOptions
 {
     public readonly Option<string?> Backup = new("--backup") { Description = "Backup id or 'latest' (default: the newest backup that ends before the target)" };
     public readonly Option<string?> PgData = new("--pgdata") { Description = "Empty or new directory to restore into" };
-    public readonly Option<string?> Time = new("--time") { Description = "Recover to this time (ISO 8601 with a zone, e.g. 2026-11-27T14:05:00Z)" };
-    public readonly Option<string?> Tz = new("--tz") { Description = "Time zone for a --time written without one (IANA name, e.g. Europe/Berlin)" };
-    public readonly Option<string?> Lsn = new("--lsn") { Description = "Recover to this WAL location (e.g. 0/3000028)" };
-    public readonly Option<string?> Xid = new("--xid") { Description = "Recover to this transaction id" };
-    public readonly Option<string?> Name = new("--name") { Description = "Recover to this restore point (pg_create_restore_point)" };
+    public readonly RecoveryPointOptions Points = new();
     public readonly Option<bool> Latest = new("--latest") { Description = "Recover all archived WAL (the default)" };
     public readonly Option<bool> Immediate = new("--immediate") { Description = "Stop as soon as the backup is consistent" };
     public readonly Option<int?> Timeline = ValidatedOption.OptionalWholeNumber("--timeline", 1, int.MaxValue, "a timeline number (as `pgbackup list` shows it)",
         "Recovery target timeline (default: the newest archived, so targets after a failover land on it)");
     public readonly Option<string> Action = ValidatedOption.OneOf("--target-action", "promote", ["promote", "pause", "shutdown"], "At the target: promote, pause or shutdown");
-    public readonly Option<bool> Exclusive = new("--exclusive") { Description = "Stop just before the target instead of just after it" };
     public readonly Option<bool> DryRun = new("--dry-run") { Description = "Print the plan (backup, timelines, WAL, bytes, time) and stop" };
     public readonly Option<bool> Delta = new("--delta") { Description = "Restore over an earlier copy: keep files whose checksum matches, rewrite the rest" };
     public readonly Option<string[]> TablespaceMap = new("--tablespace-map") { Description = "OID=DIR: restore a tablespace into DIR (repeatable)" };
@@ -35,7 +30,7 @@ internal sealed class RestoreCommandOptions
 
     public IEnumerable<Option> All =>
     [
-        Backup, PgData, Time, Tz, Lsn, Xid, Name, Latest, Immediate, Timeline, Action, Exclusive, DryRun, Delta,
+        Backup, PgData, .. Points.All, Latest, Immediate, Timeline, Action, DryRun, Delta,
         TablespaceMap, Port, Start, StopAfter, PgBin, OsUser, RestoreCommand, Standby,
     ];
 
@@ -43,37 +38,26 @@ internal sealed class RestoreCommandOptions
     {
         if (parse.GetValue(Standby))
             return StandbyTarget(parse);
-        var given = new (string Flag, bool Set)[]
-        {
-            ("--time", parse.GetValue(Time) is not null), ("--lsn", parse.GetValue(Lsn) is not null), ("--xid", parse.GetValue(Xid) is not null),
-            ("--name", parse.GetValue(Name) is not null), ("--latest", parse.GetValue(Latest)), ("--immediate", parse.GetValue(Immediate)),
-        }.Where(g => g.Set).Select(g => g.Flag).ToList();
+        var given = Points.Given(parse).Concat(new (string Flag, bool Set)[] { ("--latest", parse.GetValue(Latest)), ("--immediate", parse.GetValue(Immediate)) }
+            .Where(g => g.Set).Select(g => g.Flag)).ToList();
         if (given.Count > 1)
             throw new UsageException($"give one recovery target, not {string.Join(" and ", given)}");
-        if (parse.GetValue(Tz) is not null && parse.GetValue(Time) is null)
-            throw new UsageException("--tz only applies to --time");
-        var exclusive = parse.GetValue(Exclusive);
         var action = parse.GetValue(Action) switch
         {
             "promote" => RecoveryTargetAction.Promote,
             "pause" => RecoveryTargetAction.Pause,
             _ => RecoveryTargetAction.Shutdown,
         };
-        if (exclusive && given.FirstOrDefault() is null or "--latest" or "--immediate")
-            throw new UsageException("--exclusive needs a --time, --lsn, --xid or --name target");
-        return given.FirstOrDefault() switch
-        {
-            "--time" => RecoveryTarget.AtTime(parse.GetValue(Time)!, parse.GetValue(Tz), exclusive, action),
-            "--lsn" => RecoveryTarget.AtLsn(parse.GetValue(Lsn)!, exclusive, action),
-            "--xid" => RecoveryTarget.AtXid(parse.GetValue(Xid)!, exclusive, action),
-            "--name" => RecoveryTarget.AtName(parse.GetValue(Name)!, exclusive, action),
-            "--immediate" => RecoveryTarget.Immediate(action),
-            _ => action == RecoveryTargetAction.Promote ? RecoveryTarget.Latest() : throw new UsageException("--target-action needs a target; recovering all WAL always promotes"),
-        };
+        // With --immediate or --latest no point is given, but Point still refuses a stray --tz or --exclusive.
+        var point = Points.Point(parse, action);
+        if (parse.GetValue(Immediate))
+            return RecoveryTarget.Immediate(action);
+        return point
+            ?? (action == RecoveryTargetAction.Promote ? RecoveryTarget.Latest() : throw new UsageException("--target-action needs a target; recovering all WAL always promotes"));
     }
 
     /// <summary>Options that choose where recovery stops or how the server runs after it: a standby does neither.</summary>
-    private IEnumerable<Option> NotWithStandby => [Time, Tz, Lsn, Xid, Name, Latest, Immediate, Timeline, Action, Exclusive, Port, Start, StopAfter, PgBin];
+    private IEnumerable<Option> NotWithStandby => [.. Points.All, Latest, Immediate, Timeline, Action, Port, Start, StopAfter, PgBin];
 
     private RecoveryTarget StandbyTarget(ParseResult parse)
     {

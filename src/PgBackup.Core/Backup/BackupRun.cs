@@ -85,7 +85,7 @@ public sealed class BackupRun(Policy policy, ILogger log, IProgress<CopyProgress
                 : await SourceCompressionFallback.StartAsync(source, id, requested, repository.Codec.CompressionLevel, policy.Backup.ServerWorkers, member.Name, log, ct).ConfigureAwait(false);
             await using var stream = baseBackup;
             log.LogInformation("Backup {Backup} started at {Lsn} on timeline {Timeline}", id, stream.StartLsn, stream.StartTimeline);
-            var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, source.System.SystemId, repository, id, log, ct).ConfigureAwait(false);
+            await using var wal = await BackupWalCollector.StartAsync(source.Wal, slot, stream.StartLsn, stream.StartTimeline, source.SegmentSize, source.System.SystemId, repository, id, log, ct).ConfigureAwait(false);
 
             await using var ingest = format.StartIngest(packs, repository, basis.Reference, ct);
             long BytesDone() => ingest.BytesRead ?? stream.BytesDoneReportedByServer;

@@ -20,7 +20,7 @@ namespace PgBackup.Backup;
 /// backup reads them (recovery begins at the start LSN and checks only the segment's long header
 /// besides), and after a busy day they are most of what an incremental would store.
 /// </summary>
-internal sealed class BackupWalCollector
+internal sealed class BackupWalCollector : IAsyncDisposable
 {
     private readonly BackupRepository _repository;
     private readonly string _backupId;
@@ -75,6 +75,19 @@ internal sealed class BackupWalCollector
             await StoreAsync(_receiver.Current, snapshot, ct).ConfigureAwait(false);
         }
         return _segments;
+    }
+
+    /// <summary>
+    /// Stops receiving, if a failure ended the backup before <see cref="FinishAsync"/>, and closes the
+    /// stream and the receiver's spool file (an open descriptor otherwise, until the GC finds it).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        // Observed already by FinishAsync when it ran; otherwise the attempt is failing for its own reason.
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _receiver.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
     }
 
     private async Task ReceiveAsync(CancellationToken ct)

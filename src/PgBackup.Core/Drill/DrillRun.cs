@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PgBackup.Errors;
 using PgBackup.Policies;
@@ -49,17 +47,8 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var checks = new List<DrillCheck>();
-        var scratch = options.Scratch is { } dir ? Path.GetFullPath(dir) : Directory.CreateTempSubdirectory("pgbackup-drill-").FullName;
-        RestoreTarget.RequireEmpty(scratch);
-        try
-        {
-            Directory.CreateDirectory(scratch);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot create the scratch directory {scratch} ({e.Message}); give --scratch an empty or new directory this user can write");
-        }
-        var port = FreePort();
+        var scratch = ScratchCopy.Create(options.Scratch, "pgbackup-drill-");
+        var port = scratch.Port;
         RestorePlan? plan = null;
         RestoreResult? restored = null;
         RecoveryOutcome? outcome = null;
@@ -73,16 +62,15 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
             var backup = plan.Backup;
             var pgBin = RecoveredServer.FindBinaries(options.PgBin, backup.ServerVersionNum / 10000);
             log.LogInformation("Drill: restoring backup {Backup} with the archived WAL to {ArchiveEnd} into {Scratch}, server on port {Port}",
-                backup.Id, plan.WalUntil, scratch, port);
-            var restoreOptions = new RestoreOptions(backup.Id, plan.Target, plan.Timeline, Path.Combine(scratch, "pgdata"),
-                backup.Tablespaces.ToDictionary(t => t.Oid, t => Path.Combine(scratch, "tablespaces", t.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                backup.Id, plan.WalUntil, scratch.Directory, port);
+            var restoreOptions = new RestoreOptions(backup.Id, plan.Target, plan.Timeline, scratch.PgData, scratch.TablespaceMap(backup),
                 port, Delta: false, options.RestoreCommand);
             restored = await new RestoreRun(policy, log, progress).RunAsync(restoreOptions, ct).ConfigureAwait(false);
             checks.Add(new DrillCheck("restore", true, $"backup {backup.Id}: {restored.BytesWritten} bytes and {restored.WalSegments} archived WAL segment(s) in {restored.Duration.TotalSeconds:0.0}s, every file's SHA-256 matched"));
 
             server = new RecoveredServer(pgBin, restored.PgData, port, options.OsUser);
             var recoveryStart = clock.Elapsed;
-            outcome = await server.StartAsync([scratch], RecoveryTimeout, ct).ConfigureAwait(false);
+            outcome = await server.StartAsync([scratch.Directory], RecoveryTimeout, ct).ConfigureAwait(false);
             recoverySeconds = (clock.Elapsed - recoveryStart).TotalSeconds;
             checks.Add(outcome.End == RecoveryEnd.Promoted
                 ? new DrillCheck("recovery", true, $"promoted to timeline {outcome.NewTimeline} after {recoverySeconds:0.0}s; last transaction replayed {outcome.LastTransactionTime ?? "none after the backup"}")
@@ -113,7 +101,7 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
         }
         finally
         {
-            if (!options.Keep) CleanUp(server, scratch);
+            if (!options.Keep) scratch.CleanUp(server, log, "Drill");
         }
 
         DrillReport Finish()
@@ -121,7 +109,7 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
             var report = new DrillReport(policy.Cluster, plan?.Backup.Id, plan?.Backup.EndTime, startedAt, DateTimeOffset.UtcNow, checks.All(c => c.Ok),
                 RecoveryTarget.Latest().Describe(), plan?.WalUntil?.ToString(), outcome?.RedoDoneAt, outcome?.NewTimeline,
                 restored?.Duration.TotalSeconds, recoverySeconds, usableSeconds, restored?.BytesWritten, restored?.WalSegments,
-                databases, checks, options.Keep ? scratch : null, options.Keep && server is not null ? port : null);
+                databases, checks, options.Keep ? scratch.Directory : null, options.Keep && server is not null ? port : null);
             log.LogInformation("Drill of cluster {Cluster} {Outcome} in {Seconds:0.0}s", policy.Cluster, report.Success ? "passed" : "FAILED", clock.Elapsed.TotalSeconds);
             return report;
         }
@@ -141,31 +129,5 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
         return reached >= required
             ? new DrillCheck("target", true, $"replayed to {reached}, into the newest archived segment (archive complete to {plan.WalUntil ?? plan.Backup.EndLsn})")
             : new DrillCheck("target", false, $"replay stopped at {reached}, before {required}: archived WAL up to {plan.WalUntil} was not replayed; see the recovery log");
-    }
-
-    private void CleanUp(RecoveredServer? server, string scratch)
-    {
-        try
-        {
-            if (server is not null && File.Exists(Path.Combine(scratch, "pgdata", "postmaster.pid"))) server.Stop();
-            Directory.Delete(scratch, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PgBackupException)
-        {
-            log.LogWarning("Drill: could not clean up {Scratch}: {Reason}; remove it by hand", scratch, e.Message);
-        }
-    }
-
-    /// <summary>A TCP port nobody listens on now; the Unix socket name follows from it, so it must be free in /tmp too.</summary>
-    private static int FreePort()
-    {
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            if (!File.Exists($"/tmp/.s.PGSQL.{port}")) return port;
-        }
-        throw new OperationFailedException("found no free port for the drill's server; is /tmp full of PostgreSQL sockets?");
     }
 }

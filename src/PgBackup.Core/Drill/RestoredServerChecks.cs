@@ -116,7 +116,8 @@ internal sealed class RestoredServerChecks(RecoveredServer server, string pgBin,
         return names;
     }
 
-    private async Task<NpgsqlConnection> OpenAsync(string database, CancellationToken ct)
+    /// <summary>A connection to one database of the restored server, over its Unix socket.</summary>
+    internal async Task<NpgsqlConnection> OpenAsync(string database, CancellationToken ct)
     {
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
         {

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using PgBackup.Errors;
+using PgBackup.IO;
 
 namespace PgBackup.Restore;
 
@@ -84,16 +84,7 @@ public sealed partial class RecoveredServer(string pgBin, string pgData, int por
         catch (System.ComponentModel.Win32Exception) { return null; }
     }
 
-    private static (int ExitCode, string Output) Run(string program, string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    private static (int ExitCode, string Output) Run(string program, string[] args) => ChildProcess.Run(program, args);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"restored log file ""[0-9A-F]{24}"" from archive")]
     private static partial System.Text.RegularExpressions.Regex RestoredSegment();

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using PgBackup.Repository;
 using PgBackup.Repository.Codecs;
+using PgBackup.Tests.Integration.Replication;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
 
@@ -133,14 +134,14 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
 
             // check reads the backup's (encrypted) manifest.json for where WAL must start, then every segment since;
             // the killed archiver's slot would be reported as stale.
-            await DropSlotAsync(slot);
+            await new ReplicationSandbox(_bed.Fixture).DropSlotEverywhereAsync(slot);
             var check = await PgBackupCli.RunAsync("check", "--policy", policy, "--max-lag", "3600");
             output.WriteLine(check.ToString());
             Assert.True(check.ExitCode == 0, check.ToString());
         }
         finally
         {
-            await DropSlotAsync(slot);
+            await new ReplicationSandbox(_bed.Fixture).DropSlotEverywhereAsync(slot);
         }
     }
 
@@ -203,21 +204,6 @@ public sealed class EncryptedRepositoryFacts(SandboxFixture fixture, ITestOutput
         var error = Assert.Single(list.ErrorLines);
         Assert.Contains("repo.json", error);
         Assert.Contains(reason, error);
-    }
-
-    /// <summary>The archiver's slot must not hold WAL on any member after the test; its walsender may take a moment to let go after a kill.</summary>
-    private async Task DropSlotAsync(string slot)
-    {
-        foreach (var port in _bed.Endpoints.PgPorts)
-        {
-            for (var attempt = 0; attempt < 50; attempt++)
-            {
-                var sql = $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'";
-                if (await _bed.ScalarAsync<long>(port, "postgres", sql) == 0) break;
-                await _bed.ExecuteAsync(port, "postgres", $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{slot}' AND NOT active");
-                await Task.Delay(200);
-            }
-        }
     }
 
     /// <summary>The files holding the repository's objects: s3rver's object files under the prefix, read directly, or the local directory's files.</summary>

@@ -63,7 +63,7 @@ public sealed partial class FleetFacts(SandboxFixture fixture, ITestOutputHelper
                 done = await BackupRunsAsync(storage);
                 return done.Count(r => r.FinalState is "Succeeded" or "Failed" or "Deleted") >= Clusters * runs.Length;
             }, runs[1] - DateTime.UtcNow + TimeSpan.FromMinutes(3), $"{Clusters * runs.Length} scheduled backups to end");
-            await ReportArchiversAsync(instances, clusters);
+            var archivers = await ReportArchiversAsync(instances, clusters);
 
             foreach (var run in done.OrderBy(r => r.Started))
                 output.WriteLine($"{run.Cluster} job {run.Id}: spread {run.Spread.TotalSeconds:0}s, {run.Started:HH:mm:ss.f}–{run.Ended:HH:mm:ss.f} on {run.Instance}, {run.FinalState}");
@@ -85,6 +85,11 @@ public sealed partial class FleetFacts(SandboxFixture fixture, ITestOutputHelper
                 Assert.Single(done.Where(r => r.Cluster == cluster).Select(r => r.Spread).Distinct());
             Assert.All(done, r => Assert.InRange(r.Spread, TimeSpan.Zero, Jitter));
             Assert.True(done.Select(r => r.Spread).Distinct().Count() >= 3, "the starts were not spread");
+
+            // Twenty backups later, no instance holds a WAL spool file beyond its archivers' own: each backup closed its receiver's.
+            foreach (var serve in instances)
+                Assert.True(serve.OpenWalSpoolFiles() <= archivers[serve.Instance],
+                    $"{serve.Instance} holds {serve.OpenWalSpoolFiles()} WAL spool files open for {archivers[serve.Instance]} archivers");
 
             // The repositories are the witness: exactly the two backups per cluster that the jobs report.
             foreach (var cluster in clusters)
@@ -152,7 +157,8 @@ public sealed partial class FleetFacts(SandboxFixture fixture, ITestOutputHelper
     }
 
     /// <summary>Each cluster streams on exactly one instance; the others stand by. Logs each instance's RSS beside its archiver count.</summary>
-    private async Task ReportArchiversAsync(IReadOnlyList<ServeProcess> instances, IReadOnlyList<string> clusters)
+    /// <summary>Waits until every cluster has one streaming archiver; returns how many each instance hosts.</summary>
+    private async Task<IReadOnlyDictionary<string, int>> ReportArchiversAsync(IReadOnlyList<ServeProcess> instances, IReadOnlyList<string> clusters)
     {
         var streaming = new Dictionary<string, List<string>>();
         await Waiting.UntilAsync(async () =>
@@ -167,8 +173,10 @@ public sealed partial class FleetFacts(SandboxFixture fixture, ITestOutputHelper
             }
             return streaming.Values.All(holders => holders.Count == 1);
         }, TimeSpan.FromSeconds(60), "every cluster archived by exactly one instance");
+        var hosted = instances.ToDictionary(serve => serve.Instance, serve => streaming.Values.Count(h => h.Contains(serve.Instance)));
         foreach (var serve in instances)
-            output.WriteLine($"{serve.Instance}: {streaming.Values.Count(h => h.Contains(serve.Instance))} archivers, {serve.ResidentMiB():0} MiB resident");
+            output.WriteLine($"{serve.Instance}: {hosted[serve.Instance]} archivers, {serve.OpenWalSpoolFiles()} WAL spool files open, {serve.ResidentMiB():0} MiB resident");
+        return hosted;
     }
 
     private static DateTime StartOfMinute(DateTime t) => new(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, DateTimeKind.Utc);

@@ -30,6 +30,21 @@ public sealed class ServeProcess : IAsyncDisposable
     public double ResidentMiB() =>
         long.Parse(File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
 
+    /// <summary>
+    /// WAL spool files (the segment a receiver is filling) it holds open: unlinked at creation, they
+    /// show only as descriptors, "…/pgbackup-wal-PID-… (deleted)".
+    /// </summary>
+    public int OpenWalSpoolFiles() =>
+        new DirectoryInfo($"/proc/{_process.Id}/fd").EnumerateFileSystemInfos()
+            .Count(fd => LinkTargetOrNull(fd)?.Contains($"/pgbackup-wal-{_process.Id}-", StringComparison.Ordinal) == true);
+
+    /// <summary>A descriptor closed while the directory is read has no target any more.</summary>
+    private static string? LinkTargetOrNull(FileSystemInfo fd)
+    {
+        try { return fd.LinkTarget; }
+        catch (IOException) { return null; }
+    }
+
     /// <summary>SIGKILL: no lease released, no partial uploaded, as a crashed host would leave it.</summary>
     public async Task Kill9Async()
     {

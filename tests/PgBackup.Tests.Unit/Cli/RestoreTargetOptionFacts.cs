@@ -5,8 +5,11 @@ using PgBackup.Restore;
 
 namespace PgBackup.Tests.Unit.Cli;
 
-/// <summary>`restore --standby` has no recovery target and keeps the standby's own configuration: every option that says otherwise is refused.</summary>
-public sealed class RestoreStandbyOptionFacts
+/// <summary>
+/// `restore` takes one recovery target: a point (shared with restore-table), --immediate or --latest (the default).
+/// `--standby` has none and keeps the standby's own configuration: every option that says otherwise is refused.
+/// </summary>
+public sealed class RestoreTargetOptionFacts
 {
     private static RecoveryTarget TargetOf(params string[] args)
     {
@@ -55,4 +58,31 @@ public sealed class RestoreStandbyOptionFacts
             Assert.Empty(target.Settings(PgBackup.Postgres.Lsn.Parse("0/3000028")));
         }
     }
+
+    [Fact]
+    public void Without_a_target_it_recovers_everything_archived() =>
+        Assert.Equal(RecoveryTargetKind.Latest, TargetOf().Kind);
+
+    [Theory]
+    [InlineData(RecoveryTargetKind.Time, "--time", "2026-11-27T14:05:00Z")]
+    [InlineData(RecoveryTargetKind.Lsn, "--lsn", "0/3000028")]
+    [InlineData(RecoveryTargetKind.Xid, "--xid", "1234")]
+    [InlineData(RecoveryTargetKind.Name, "--name", "before-migration")]
+    [InlineData(RecoveryTargetKind.Immediate, "--immediate")]
+    public void Each_target_option_gives_its_target(RecoveryTargetKind kind, params string[] args) =>
+        Assert.Equal(kind, TargetOf(args).Kind);
+
+    [Theory]
+    [InlineData("give one recovery target, not --time and --immediate", "--time", "2026-11-27T14:05:00Z", "--immediate")]
+    [InlineData("give one recovery target, not --lsn and --latest", "--lsn", "0/3000028", "--latest")]
+    [InlineData("--tz only applies to --time", "--immediate", "--tz", "UTC")]
+    [InlineData("--exclusive needs a --time, --lsn, --xid or --name target", "--immediate", "--exclusive")]
+    [InlineData("--exclusive needs a --time, --lsn, --xid or --name target", "--exclusive")]
+    [InlineData("--target-action needs a target; recovering all WAL always promotes", "--target-action", "pause")]
+    public void Contradictions_are_refused_in_one_line(string message, params string[] args) =>
+        Assert.Equal(message, Assert.Throws<UsageException>(() => TargetOf(args)).Message);
+
+    [Fact]
+    public void Exclusive_with_a_point_stops_before_it() =>
+        Assert.True(TargetOf("--xid", "1234", "--exclusive").Exclusive);
 }

@@ -23,13 +23,14 @@ internal static class RestoreTableCommand
         var into = new Option<string?>("--into") { Description = "libpq connection string of the live database to load them into (host, port and database default to the Patroni leader and --database; the password comes from ~/.pgpass or PGPASSWORD)" };
         var toFile = new Option<string?>("--to-file") { Description = "Write the tables as a plain SQL dump to this new file instead" };
         var asPattern = new Option<string?>("--as") { Description = "Restore under this name, * standing for each table's own (e.g. recovered_*); needed while the table still exists" };
+        var replace = new Option<bool>("--replace") { Description = "Drop a destination that exists and load in its place, in the same transaction" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and check the destinations, then stop" };
         var scratch = new Option<string?>("--scratch") { Description = "Empty or new directory for the scratch copy (default: a new one under the temp directory)" };
         var dbUser = new Option<string?>("--db-user") { Description = "Role that reads the scratch copy over its Unix socket (default: the server's OS user)" };
         var pgBin = new Option<string?>("--pg-bin") { Description = "Directory of pg_ctl, postgres, pg_dump and psql (default: pg_config --bindir, then /usr/lib/postgresql/MAJOR/bin)" };
         var osUser = new Option<string?>("--os-user") { Description = "When run as root: the user the scratch server runs as (default postgres)" };
         var command = new Command("restore-table", "Bring tables back from a point in time, into the live database under new names or as a dump file")
-            { policyOption, tables, database, into, toFile, asPattern, dryRun, scratch, dbUser, pgBin, osUser };
+            { policyOption, tables, database, into, toFile, asPattern, replace, dryRun, scratch, dbUser, pgBin, osUser };
         foreach (var option in points.All) command.Options.Add(option);
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
@@ -45,7 +46,9 @@ internal static class RestoreTableCommand
             var pattern = parse.GetValue(asPattern) is { } p ? TableName.ParsePattern(p, names.Count) : null;
             var serverUser = Environment.UserName == "root" ? parse.GetValue(osUser) ?? "postgres"
                 : parse.GetValue(osUser) is null ? null : throw new UsageException("--os-user only works when pgbackup runs as root");
-            var options = new TableRestoreOptions(target, parse.GetValue(database)!, names, pattern, parse.GetValue(into), parse.GetValue(toFile),
+            if (parse.GetValue(replace) && parse.GetValue(into) is null)
+                throw new UsageException("--replace only applies to --into (a dump file replaces nothing)");
+            var options = new TableRestoreOptions(target, parse.GetValue(database)!, names, pattern, parse.GetValue(replace), parse.GetValue(into), parse.GetValue(toFile),
                 parse.GetValue(dryRun), parse.GetValue(scratch), WalFetchInvocation.RestoreCommand(policy.SourceFile, serverUser), serverUser,
                 parse.GetValue(dbUser) ?? serverUser ?? Environment.UserName, parse.GetValue(pgBin));
 
@@ -72,6 +75,6 @@ internal static class RestoreTableCommand
     {
         RestorePlanOutput.Write(plan);
         Console.Out.WriteLine($"  tables      {string.Join(", ", names.Select(n => n.Renamed(pattern) == n ? n.ToString() : $"{n} as {n.Renamed(pattern)}"))} of database {options.Database}");
-        Console.Out.WriteLine($"  into        {(options.Into is { } into ? $"the live database '{into}', in one transaction" : $"the new file {Path.GetFullPath(options.ToFile!)}")}");
+        Console.Out.WriteLine($"  into        {(options.Into is { } into ? $"the live database '{into}', in one transaction{(options.Replace ? ", dropping the tables it replaces" : "")}" : $"the new file {Path.GetFullPath(options.ToFile!)}")}");
     }
 }

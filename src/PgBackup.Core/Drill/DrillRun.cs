@@ -24,6 +24,7 @@ public sealed record DrillOptions(string? Scratch, bool Keep, string RestoreComm
 /// </summary>
 public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
+    private const string ScratchPrefix = "pgbackup-drill-";
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromHours(2);
 
     /// <summary>Runs the drill and stores its report (a repository that cannot take it is logged, not fatal: the drill's result stands).</summary>
@@ -47,7 +48,8 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var checks = new List<DrillCheck>();
-        var scratch = ScratchCopy.Create(options.Scratch, "pgbackup-drill-");
+        ScratchCopy.RemoveAbandoned(ScratchPrefix, options.PgBin, options.OsUser, log);
+        var scratch = ScratchCopy.Create(options.Scratch, ScratchPrefix);
         var port = scratch.Port;
         RestorePlan? plan = null;
         RestoreResult? restored = null;
@@ -101,7 +103,8 @@ public sealed class DrillRun(Policy policy, ILogger log, IProgress<CopyProgress>
         }
         finally
         {
-            if (!options.Keep) scratch.CleanUp(server, log, "Drill");
+            if (options.Keep) scratch.Keep();
+            else scratch.CleanUp(server, log, "Drill");
         }
 
         DrillReport Finish()

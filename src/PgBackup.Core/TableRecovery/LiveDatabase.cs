@@ -31,24 +31,29 @@ internal sealed class LiveDatabase
     /// <summary>Where it connects, for the plan and the report (the user's string and the defaults it falls back on).</summary>
     public string Describe => $"'{_connection}'" + (_environment.TryGetValue("PGHOST", out var host) ? $" (default host {host}:{_environment.GetValueOrDefault("PGPORT", "5432")}, the leader)" : "");
 
-    /// <summary>Refuses, before anything is restored, destinations that exist already or whose schema does not.</summary>
-    public void RequireFree(IReadOnlyList<TableName> destinations)
+    /// <summary>Refuses, before anything is restored, destinations whose schema does not exist, and (unless replacing) those that exist already.</summary>
+    public void RequireFree(IReadOnlyList<TableName> destinations, bool replace)
     {
         var taken = new List<string>();
         foreach (var d in destinations)
         {
             var state = Query($"SELECT CASE WHEN to_regnamespace({Literal(TableName.Quote(d.Schema))}) IS NULL THEN 'no schema' WHEN to_regclass({Literal(d.Sql)}) IS NOT NULL THEN 'exists' ELSE 'free' END");
             if (state == "no schema") taken.Add($"{d} (schema {d.Schema} does not exist there)");
-            else if (state == "exists") taken.Add($"{d} (exists)");
+            else if (state == "exists" && !replace) taken.Add($"{d} (exists)");
         }
         if (taken.Count > 0)
-            throw new UsageException($"cannot restore into {string.Join(", ", taken)} in {Describe}: give --as with a free name (e.g. --as recovered_*); nothing was restored");
+            throw new UsageException($"cannot restore into {string.Join(", ", taken)} in {Describe}: give --as with a free name (e.g. --as recovered_*), or --replace to drop and replace it; nothing was restored");
     }
 
-    /// <summary>Runs the dump in one transaction: all tables or, on any error, none.</summary>
-    public void Load(string dumpFile)
+    /// <summary>
+    /// Runs the dump in one transaction, after dropping <paramref name="replaced"/> in it: all tables
+    /// or, on any error, none (a table that others depend on, a view or a foreign key, is not dropped
+    /// from under them: the drop fails, and with it the load).
+    /// </summary>
+    public void Load(string dumpFile, IReadOnlyList<TableName> replaced)
     {
-        var (code, output) = ChildProcess.Run(_psql, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction", "--file", dumpFile, _connection], _environment);
+        var drops = replaced.SelectMany(t => new[] { "--command", $"DROP TABLE IF EXISTS {t.Sql}" });
+        var (code, output) = ChildProcess.Run(_psql, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction", .. drops, "--file", dumpFile, _connection], _environment);
         if (code != 0)
             throw new OperationFailedException($"loading the tables into {Describe} failed, nothing was loaded (one transaction): {LastLine(output)}");
     }

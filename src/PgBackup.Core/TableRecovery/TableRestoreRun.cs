@@ -11,8 +11,9 @@ namespace PgBackup.TableRecovery;
 /// <param name="Into">libpq connection string of the live database to load into; null with <paramref name="ToFile"/>.</param>
 /// <param name="ToFile">New file to write the dump (plain SQL) to; null with <paramref name="Into"/>.</param>
 /// <param name="AsPattern">Destination name, * standing for each table's own; null keeps the names.</param>
+/// <param name="Replace">Drop destinations that exist, in the load's transaction, instead of refusing them.</param>
 /// <param name="DbUser">The role that reads the scratch copy (over its Unix socket; the backup's pg_hba.conf decides).</param>
-public sealed record TableRestoreOptions(RecoveryTarget Target, string Database, IReadOnlyList<TableName> Tables, string? AsPattern,
+public sealed record TableRestoreOptions(RecoveryTarget Target, string Database, IReadOnlyList<TableName> Tables, string? AsPattern, bool Replace,
     string? Into, string? ToFile, bool DryRun, string? Scratch, string RestoreCommand, string? OsUser, string DbUser, string? PgBin);
 
 /// <param name="Tables">Empty for a dry run.</param>
@@ -25,16 +26,19 @@ public sealed record TableRestoreResult(RestorePlan Plan, IReadOnlyList<(TableNa
 /// restore to the target, refuse destinations the live database already has (before anything is
 /// restored), restore into a scratch directory, recover to the target and start the copy on a free
 /// port, find the tables there and shape them (<see cref="ScratchTables"/>), pg_dump them, then
-/// load the dump into the live database in one transaction (or write it to a file), check the
-/// rows arrived, and remove the scratch copy whatever happened.
+/// load the dump into the live database in one transaction (with --replace, dropping the tables it
+/// replaces in that same transaction), or write it to a file; check the rows arrived, and remove
+/// the scratch copy whatever happened.
 /// </summary>
 public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyProgress>? progress = null)
 {
+    private const string ScratchPrefix = "pgbackup-table-";
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromHours(2);
 
     /// <param name="showPlan">Called with the plan before anything is restored.</param>
     public async Task<TableRestoreResult> RunAsync(TableRestoreOptions options, Action<RestorePlan> showPlan, CancellationToken ct)
     {
+        ScratchCopy.RemoveAbandoned(ScratchPrefix, options.PgBin, options.OsUser, log);
         var names = options.Tables.Select(t => (Source: t, Destination: t.Renamed(options.AsPattern))).ToList();
         if (names.GroupBy(n => n.Destination).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new UsageException($"{string.Join(" and ", twice.Select(n => n.Source))} would both be restored as {twice.Key}");
@@ -48,11 +52,11 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
         var live = options.Into is { } into ? await ConnectLiveAsync(pgBin, into, options.Database, ct).ConfigureAwait(false) : null;
         var destination = live?.Describe ?? Path.GetFullPath(options.ToFile!);
         showPlan(plan);
-        live?.RequireFree(names.Select(n => n.Destination).ToList());
+        live?.RequireFree(names.Select(n => n.Destination).ToList(), options.Replace);
         if (options.DryRun)
             return new TableRestoreResult(plan, names, destination, null, []);
 
-        var scratch = ScratchCopy.Create(options.Scratch, "pgbackup-table-");
+        var scratch = ScratchCopy.Create(options.Scratch, ScratchPrefix);
         RecoveredServer? server = null;
         try
         {
@@ -75,7 +79,7 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
             if (live is null)
                 WriteFile(dump, options.ToFile!);
             else
-                LoadAndCheck(live, dump, tables);
+                LoadAndCheck(live, dump, tables, options.Replace);
             return new TableRestoreResult(plan, names, destination, recovery, tables);
         }
         finally
@@ -135,9 +139,9 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
         DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(file))!);
     }
 
-    private static void LoadAndCheck(LiveDatabase live, string dump, IReadOnlyList<RestoredTable> tables)
+    private static void LoadAndCheck(LiveDatabase live, string dump, IReadOnlyList<RestoredTable> tables, bool replace)
     {
-        live.Load(dump);
+        live.Load(dump, replace ? tables.Select(t => t.Destination).ToList() : []);
         foreach (var t in tables)
         {
             var rows = live.Count(t.Destination);

@@ -1,3 +1,4 @@
+using PgBackup.Restore;
 using PgBackup.Tests.Integration.Retention;
 using PgBackup.Tests.Integration.Sandbox;
 using Xunit.Abstractions;
@@ -63,6 +64,7 @@ public sealed class RestoreTableFacts(SandboxFixture fixture, ITestOutputHelper 
         var again = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--as", "recovered_*", "--into", $"user={fixture.Endpoints.Superuser}");
         Assert.Equal(2, again.ExitCode);
         Assert.StartsWith($"error: cannot restore into public.recovered_{orders} (exists)", Assert.Single(again.ErrorLines));
+        Assert.Contains("or --replace to drop and replace it; nothing was restored", again.Stderr);
         Assert.DoesNotContain("Restoring backup", again.Stderr);
 
         // A table the target did not have: refused once the copy shows it, with the tables it had; the file is not written.
@@ -75,7 +77,65 @@ public sealed class RestoreTableFacts(SandboxFixture fixture, ITestOutputHelper 
         Assert.False(File.Exists(file));
         Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "pgbackup-table-*"));
 
+        // --replace: the damaged table itself, dropped and loaded as it was, in one transaction.
+        var replaced = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--replace", "--into", $"user={fixture.Endpoints.Superuser}");
+        Assert.True(replaced.ExitCode == 0, replaced.ToString());
+        Assert.Equal(ordersBefore, await repo.LeaderAsync(Checksum(orders)));
+
         await repo.LeaderAsync($"DROP TABLE recovered_{notes}, recovered_{orders}, {orders}");
+    }
+
+    [Fact]
+    public async Task After_a_kill_9_with_its_scratch_server_running_the_next_run_stops_that_server_and_removes_its_directory()
+    {
+        fixture.WaitHealthy();
+        await using var repo = new ArchivedSandbox(fixture);
+        var table = $"rt_kill_{Guid.NewGuid():N}"[..20];
+        await repo.LeaderAsync($"CREATE TABLE {table} AS SELECT g AS id FROM generate_series(1, 1000) g");
+        await repo.BackupAsync();
+        var target = await repo.LeaderAsync("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+        await repo.SwitchWalAndWaitArchivedAsync();
+        var before = Directory.GetDirectories(Path.GetTempPath(), "pgbackup-table-*").ToHashSet();
+        string[] args = ["restore-table", "--policy", repo.Policy.Path, "--time", target!, "--table", table, "--to-file", Path.Combine(Path.GetTempPath(), table + ".sql")];
+
+        // Killed while its scratch server runs: the directory and the server outlive it.
+        int? postmaster = null;
+        string? scratch = null;
+        using (var run = PgBackupCli.Start(args))
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (postmaster is null)
+            {
+                Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "the scratch server never ran");
+                scratch = Directory.GetDirectories(Path.GetTempPath(), "pgbackup-table-*").FirstOrDefault(d => !before.Contains(d));
+                postmaster = scratch is null ? null : RunningPostmaster(Path.Combine(scratch, "pgdata"));
+                await Task.Delay(20);
+            }
+            run.Kill9();
+        }
+        Assert.True(ScratchCopy.Running(postmaster.Value), "the scratch server did not outlive the kill");
+
+        // The next run (a dry run will do) finds it by its owner lock, which nobody holds now.
+        var next = await PgBackupCli.RunAsync([.. args, "--dry-run"], Patience);
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Contains($"Removing {scratch}, left by a run that was killed", next.Stderr);
+        Assert.False(Directory.Exists(scratch), $"{scratch} is still there");
+        // pg_ctl stop returns once the pid file is gone, a moment before the postmaster's exit.
+        await Waiting.UntilAsync(() => !ScratchCopy.Running(postmaster.Value), TimeSpan.FromSeconds(10), $"the abandoned server (pid {postmaster}) to exit");
+        await repo.LeaderAsync($"DROP TABLE {table}");
+    }
+
+    /// <summary>The pid in postmaster.pid when that process lives.</summary>
+    private static int? RunningPostmaster(string pgData)
+    {
+        try
+        {
+            return File.ReadLines(Path.Combine(pgData, "postmaster.pid")).FirstOrDefault() is { } line && int.TryParse(line, out var pid) && ScratchCopy.Running(pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private Task<CliResult> RestoreTableAsync(ArchivedSandbox repo, params string[] args) =>

@@ -19,7 +19,7 @@ internal static class RestoreTableCommand
         var policyOption = PolicyOption.Create();
         var points = new RecoveryPointOptions();
         var tables = new Option<string[]>("--table") { Description = "[schema.]table to restore (repeatable)", Required = true };
-        var database = new Option<string>("--database") { Description = "Database the tables are in (default postgres)", DefaultValueFactory = _ => "postgres" };
+        var database = new Option<string>("--database") { Description = "Database the tables are in", DefaultValueFactory = _ => "postgres" };
         var into = new Option<string?>("--into") { Description = "libpq connection string of the live database to load them into (host, port and database default to the Patroni leader and --database; the password comes from ~/.pgpass or PGPASSWORD)" };
         var toFile = new Option<string?>("--to-file") { Description = "Write the tables as a plain SQL dump to this new file instead" };
         var asPattern = new Option<string?>("--as") { Description = "Restore under this name, * standing for each table's own (e.g. recovered_*); needed while the table still exists" };

@@ -24,13 +24,14 @@ internal static class RestoreTableCommand
         var toFile = new Option<string?>("--to-file") { Description = "Write the tables as a plain SQL dump to this new file instead" };
         var asPattern = new Option<string?>("--as") { Description = "Restore under this name, * standing for each table's own (e.g. recovered_*); needed while the table still exists" };
         var replace = new Option<bool>("--replace") { Description = "Drop a destination that exists and load in its place, in the same transaction" };
+        var withDependents = new Option<bool>("--with-dependents") { Description = "Also restore the views on the tables (and views of those), renamed by --as like the tables" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and check the destinations, then stop" };
         var scratch = new Option<string?>("--scratch") { Description = "Empty or new directory for the scratch copy (default: a new one under the temp directory)" };
         var dbUser = new Option<string?>("--db-user") { Description = "Role that reads the scratch copy over its Unix socket (default: the server's OS user)" };
         var pgBin = new Option<string?>("--pg-bin") { Description = "Directory of pg_ctl, postgres, pg_dump and psql (default: pg_config --bindir, then /usr/lib/postgresql/MAJOR/bin)" };
         var osUser = new Option<string?>("--os-user") { Description = "When run as root: the user the scratch server runs as (default postgres)" };
         var command = new Command("restore-table", "Bring tables back from a point in time, into the live database under new names or as a dump file")
-            { policyOption, tables, database, into, toFile, asPattern, replace, dryRun, scratch, dbUser, pgBin, osUser };
+            { policyOption, tables, database, into, toFile, asPattern, replace, withDependents, dryRun, scratch, dbUser, pgBin, osUser };
         foreach (var option in points.All) command.Options.Add(option);
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
@@ -48,7 +49,7 @@ internal static class RestoreTableCommand
                 : parse.GetValue(osUser) is null ? null : throw new UsageException("--os-user only works when pgbackup runs as root");
             if (parse.GetValue(replace) && parse.GetValue(into) is null)
                 throw new UsageException("--replace only applies to --into (a dump file replaces nothing)");
-            var options = new TableRestoreOptions(target, parse.GetValue(database)!, names, pattern, parse.GetValue(replace), parse.GetValue(into), parse.GetValue(toFile),
+            var options = new TableRestoreOptions(target, parse.GetValue(database)!, names, pattern, parse.GetValue(replace), parse.GetValue(withDependents), parse.GetValue(into), parse.GetValue(toFile),
                 parse.GetValue(dryRun), parse.GetValue(scratch), WalFetchInvocation.RestoreCommand(policy.SourceFile, serverUser), serverUser,
                 parse.GetValue(dbUser) ?? serverUser ?? Environment.UserName, parse.GetValue(pgBin));
 
@@ -60,12 +61,14 @@ internal static class RestoreTableCommand
                 return 0;
             }
             Console.Out.WriteLine($"point reached: {result.Recovery.StopReason ?? result.Plan.Target.Describe()} (last transaction {result.Recovery.LastTransactionTime ?? "none after the backup"}); {(options.ToFile is null ? "loaded into" : "written to")} {result.Destination}:");
-            foreach (var t in result.Tables)
+            foreach (var t in result.Restored!.Tables)
             {
                 Console.Out.WriteLine($"  {t.Source} -> {t.Destination}: {t.Rows} rows");
                 foreach (var key in t.DroppedForeignKeys)
                     Console.Out.WriteLine($"    foreign key not restored (its referenced rows have moved on since): {key}");
             }
+            foreach (var v in result.Restored.Views)
+                Console.Out.WriteLine($"  {v.Kind.ToLowerInvariant()} {v.Source} -> {v.Destination}");
             return 0;
         }, ct));
         return command;

@@ -46,14 +46,14 @@ internal sealed class LiveDatabase
     }
 
     /// <summary>
-    /// Runs the dump in one transaction, after dropping <paramref name="replaced"/> in it: all tables
-    /// or, on any error, none (a table that others depend on, a view or a foreign key, is not dropped
-    /// from under them: the drop fails, and with it the load).
+    /// Runs the dump in one transaction, after <paramref name="drops"/> (DROP statements of what it
+    /// replaces) in it: all of it or, on any error, nothing (an object that others depend on, a view
+    /// or a foreign key, is not dropped from under them: the drop fails, and with it the load).
     /// </summary>
-    public void Load(string dumpFile, IReadOnlyList<TableName> replaced)
+    public void Load(string dumpFile, IReadOnlyList<string> drops)
     {
-        var drops = replaced.SelectMany(t => new[] { "--command", $"DROP TABLE IF EXISTS {t.Sql}" });
-        var (code, output) = ChildProcess.Run(_psql, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction", .. drops, "--file", dumpFile, _connection], _environment);
+        var (code, output) = ChildProcess.Run(_psql, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction",
+            .. drops.SelectMany(sql => new[] { "--command", sql }), "--file", dumpFile, _connection], _environment);
         if (code != 0)
             throw new OperationFailedException($"loading the tables into {Describe} failed, nothing was loaded (one transaction): {LastLine(output)}");
     }

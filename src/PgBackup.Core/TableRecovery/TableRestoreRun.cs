@@ -12,14 +12,15 @@ namespace PgBackup.TableRecovery;
 /// <param name="ToFile">New file to write the dump (plain SQL) to; null with <paramref name="Into"/>.</param>
 /// <param name="AsPattern">Destination name, * standing for each table's own; null keeps the names.</param>
 /// <param name="Replace">Drop destinations that exist, in the load's transaction, instead of refusing them.</param>
+/// <param name="WithDependents">Also restore the views on the tables (and views of those), renamed the same way.</param>
 /// <param name="DbUser">The role that reads the scratch copy (over its Unix socket; the backup's pg_hba.conf decides).</param>
 public sealed record TableRestoreOptions(RecoveryTarget Target, string Database, IReadOnlyList<TableName> Tables, string? AsPattern, bool Replace,
-    string? Into, string? ToFile, bool DryRun, string? Scratch, string RestoreCommand, string? OsUser, string DbUser, string? PgBin);
+    bool WithDependents, string? Into, string? ToFile, bool DryRun, string? Scratch, string RestoreCommand, string? OsUser, string DbUser, string? PgBin);
 
-/// <param name="Tables">Empty for a dry run.</param>
+/// <param name="Restored">Null for a dry run.</param>
 /// <param name="Destination">The file written, or where the tables were loaded.</param>
 public sealed record TableRestoreResult(RestorePlan Plan, IReadOnlyList<(TableName Source, TableName Destination)> Names, string Destination,
-    RecoveryOutcome? Recovery, IReadOnlyList<RestoredTable> Tables);
+    RecoveryOutcome? Recovery, RestoredObjects? Restored);
 
 /// <summary>
 /// `pgbackup restore-table`, top-down, as an operator undoes a bad statement by hand: plan the
@@ -54,7 +55,7 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
         showPlan(plan);
         live?.RequireFree(names.Select(n => n.Destination).ToList(), options.Replace);
         if (options.DryRun)
-            return new TableRestoreResult(plan, names, destination, null, []);
+            return new TableRestoreResult(plan, names, destination, null, null);
 
         var scratch = ScratchCopy.Create(options.Scratch, ScratchPrefix);
         RecoveredServer? server = null;
@@ -74,13 +75,13 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
             if (await checks.WaitUsableAsync(ct).ConfigureAwait(false) is null)
                 throw new OperationFailedException($"the scratch copy did not answer as {options.DbUser} over /tmp port {scratch.Port}; give --db-user a role the backup's pg_hba.conf lets in over the local socket");
 
-            var tables = await new ScratchTables(checks, options.Database).PrepareAsync(names, ct).ConfigureAwait(false);
-            var dump = Dump(server, pgBin, scratch, options, tables);
+            var objects = await new ScratchTables(checks, options.Database).PrepareAsync(names, options.AsPattern, options.WithDependents, ct).ConfigureAwait(false);
+            var dump = Dump(server, pgBin, scratch, options, objects);
             if (live is null)
                 WriteFile(dump, options.ToFile!);
             else
-                LoadAndCheck(live, dump, tables, options.Replace);
-            return new TableRestoreResult(plan, names, destination, recovery, tables);
+                LoadAndCheck(live, dump, objects, options.Replace);
+            return new TableRestoreResult(plan, names, destination, recovery, objects);
         }
         finally
         {
@@ -114,13 +115,13 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
     }
 
     /// <summary>pg_dump of the shaped tables (plain SQL), run as the server's user into the scratch directory.</summary>
-    private static string Dump(RecoveredServer server, string pgBin, ScratchCopy scratch, TableRestoreOptions options, IReadOnlyList<RestoredTable> tables)
+    private static string Dump(RecoveredServer server, string pgBin, ScratchCopy scratch, TableRestoreOptions options, RestoredObjects restored)
     {
         var dump = Path.Combine(scratch.Directory, "tables.sql");
         string[] args = ["--host", "/tmp", "--port", scratch.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--username", options.DbUser,
             "--no-password", "--dbname", options.Database, "--file", dump, "--strict-names",
             // Quoted, so no part of a name is read as a wildcard.
-            .. tables.SelectMany(t => new[] { "--table", t.Destination.Sql })];
+            .. restored.Destinations.SelectMany(d => new[] { "--table", d.Sql })];
         var (code, output) = server.RunAsServerUser(Path.Combine(pgBin, "pg_dump"), args);
         if (code != 0)
             throw new OperationFailedException($"pg_dump of the recovered tables failed: {output.Trim().Split('\n').LastOrDefault()}");
@@ -139,10 +140,17 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
         DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(file))!);
     }
 
-    private static void LoadAndCheck(LiveDatabase live, string dump, IReadOnlyList<RestoredTable> tables, bool replace)
+    private static void LoadAndCheck(LiveDatabase live, string dump, RestoredObjects restored, bool replace)
     {
-        live.Load(dump, replace ? tables.Select(t => t.Destination).ToList() : []);
-        foreach (var t in tables)
+        // The views' names are known only now, from the copy: checked before the live database is touched.
+        if (!replace) live.RequireFree(restored.Views.Select(v => v.Destination).ToList(), replace: false);
+        // Replacing: the views first, deepest first, so no drop meets an object that still depends on it.
+        var drops = replace
+            ? restored.Views.OrderByDescending(v => v.Depth).Select(v => $"DROP {v.Kind} IF EXISTS {v.Destination.Sql}")
+                .Concat(restored.Tables.Select(t => $"DROP TABLE IF EXISTS {t.Destination.Sql}")).ToList()
+            : [];
+        live.Load(dump, drops);
+        foreach (var t in restored.Tables)
         {
             var rows = live.Count(t.Destination);
             if (rows != t.Rows)

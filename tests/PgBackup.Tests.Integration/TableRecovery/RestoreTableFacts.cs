@@ -27,6 +27,9 @@ public sealed class RestoreTableFacts(SandboxFixture fixture, ITestOutputHelper 
         await repo.LeaderAsync($"INSERT INTO {orders} (amount, note) SELECT g * 1.5, md5(g::text) FROM generate_series(1, 2000) g");
         await repo.LeaderAsync($"CREATE TABLE {notes} (id int PRIMARY KEY, order_id int REFERENCES {orders}, body text)");
         await repo.LeaderAsync($"INSERT INTO {notes} SELECT g, g, repeat('n', g % 50) FROM generate_series(1, 300) g");
+        // A view on the table and a view on that view: what --with-dependents brings along.
+        await repo.LeaderAsync($"CREATE VIEW {orders}_big AS SELECT id, amount FROM {orders} WHERE amount > 1000");
+        await repo.LeaderAsync($"CREATE VIEW {orders}_big_count AS SELECT count(*) AS n FROM {orders}_big");
         await repo.BackupAsync();
         // After the backup: only the WAL holds these, so the restore must replay to the target, not stop at the backup.
         await repo.LeaderAsync($"INSERT INTO {orders} (amount, note) VALUES (1, 'after the backup')");
@@ -43,12 +46,16 @@ public sealed class RestoreTableFacts(SandboxFixture fixture, ITestOutputHelper 
         await repo.LeaderAsync($"DROP TABLE {notes}");
         await repo.SwitchWalAndWaitArchivedAsync();
 
-        var restore = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--table", $"public.{notes}", "--as", "recovered_*", "--into", $"user={fixture.Endpoints.Superuser}");
+        var restore = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--table", $"public.{notes}", "--as", "recovered_*", "--with-dependents", "--into", $"user={fixture.Endpoints.Superuser}");
         output.WriteLine(restore.ToString());
         Assert.True(restore.ExitCode == 0, restore.ToString());
         Assert.Contains($"public.{orders} -> public.recovered_{orders}: 2001 rows", restore.Stdout);
         Assert.Contains($"public.{notes} -> public.recovered_{notes}: 300 rows", restore.Stdout);
         Assert.Contains($"foreign key not restored (its referenced rows have moved on since): {notes}_order_id_fkey: FOREIGN KEY (order_id) REFERENCES {orders}(id)", restore.Stdout);
+
+        Assert.Contains($"view public.{orders}_big -> public.recovered_{orders}_big", restore.Stdout);
+        Assert.Contains($"view public.{orders}_big_count -> public.recovered_{orders}_big_count", restore.Stdout);
+        Assert.Equal(await repo.LeaderAsync($"SELECT count(*) FROM recovered_{orders} WHERE amount > 1000"), await repo.LeaderAsync($"SELECT n FROM recovered_{orders}_big_count"));
 
         // The copies hold exactly the rows of the target; the damaged table is as the mistake left it; the dropped one stays dropped.
         Assert.Equal(ordersBefore, await repo.LeaderAsync(Checksum($"recovered_{orders}")));
@@ -77,12 +84,19 @@ public sealed class RestoreTableFacts(SandboxFixture fixture, ITestOutputHelper 
         Assert.False(File.Exists(file));
         Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "pgbackup-table-*"));
 
-        // --replace: the damaged table itself, dropped and loaded as it was, in one transaction.
-        var replaced = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--replace", "--into", $"user={fixture.Endpoints.Superuser}");
+        // --replace: the damaged table itself, dropped and loaded as it was, in one transaction. Its views depend on
+        // it, so without them the drop fails and nothing changes; with them, all are replaced together.
+        var blocked = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--replace", "--into", $"user={fixture.Endpoints.Superuser}");
+        Assert.Equal(5, blocked.ExitCode);
+        Assert.StartsWith("error: loading the tables into", Assert.Single(blocked.ErrorLines));
+        Assert.Contains("nothing was loaded (one transaction)", blocked.Stderr);
+        Assert.Equal(ordersDamaged, await repo.LeaderAsync(Checksum(orders)));
+        var replaced = await RestoreTableAsync(repo, "--time", target!, "--table", orders, "--replace", "--with-dependents", "--into", $"user={fixture.Endpoints.Superuser}");
         Assert.True(replaced.ExitCode == 0, replaced.ToString());
         Assert.Equal(ordersBefore, await repo.LeaderAsync(Checksum(orders)));
+        Assert.Equal(await repo.LeaderAsync($"SELECT count(*) FROM {orders} WHERE amount > 1000"), await repo.LeaderAsync($"SELECT n FROM {orders}_big_count"));
 
-        await repo.LeaderAsync($"DROP TABLE recovered_{notes}, recovered_{orders}, {orders}");
+        await repo.LeaderAsync($"DROP TABLE recovered_{notes}, recovered_{orders}, {orders} CASCADE");
     }
 
     [Fact]

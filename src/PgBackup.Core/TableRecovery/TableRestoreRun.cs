@@ -70,7 +70,7 @@ public sealed class TableRestoreRun(Policy policy, ILogger log, IProgress<CopyPr
             server = new RecoveredServer(pgBin, restored.PgData, scratch.Port, options.OsUser);
             var recovery = await server.StartAsync([scratch.Directory], RecoveryTimeout, ct).ConfigureAwait(false);
             if (recovery.End != RecoveryEnd.Promoted)
-                throw new OperationFailedException($"recovery of the scratch copy ended {recovery.End.ToString().ToLowerInvariant()}: {recovery.Failure ?? recovery.StopReason}; see {server.LogPath} (kept until this run ends)");
+                throw new OperationFailedException($"recovery of the scratch copy ended {recovery.End.ToString().ToLowerInvariant()}: {recovery.Failure ?? recovery.StopReason}; the scratch copy and its log are removed now: run `pgbackup restore --start` with the same target into a directory of your own to look at it");
             var checks = new RestoredServerChecks(server, pgBin, scratch.Port, options.DbUser);
             if (await checks.WaitUsableAsync(ct).ConfigureAwait(false) is null)
                 throw new OperationFailedException($"the scratch copy did not answer as {options.DbUser} over /tmp port {scratch.Port}; give --db-user a role the backup's pg_hba.conf lets in over the local socket");

@@ -28,8 +28,7 @@ internal static class DrillCommand
         command.SetAction((parse, ct) => CommandRunner.Guard(async (log, token) =>
         {
             var policy = PolicyOption.Load(parse, policyOption);
-            var serverUser = Environment.UserName == "root" ? parse.GetValue(osUser) ?? "postgres"
-                : parse.GetValue(osUser) is null ? null : throw new UsageException("--os-user only works when pgbackup runs as root");
+            var serverUser = ServerUser.Of(parse, osUser);
             var options = new DrillOptions(parse.GetValue(scratch), parse.GetValue(keep), WalFetchInvocation.RestoreCommand(policy.SourceFile, serverUser),
                 serverUser, parse.GetValue(dbUser) ?? serverUser ?? Environment.UserName, parse.GetValue(pgBin));
             var report = await TransferProgress.RunAsync("drill", log, progress => new DrillRun(policy, log, progress).RunAsync(options, token));

@@ -37,23 +37,15 @@ internal static class RestoreCommand
 
             var start = parse.GetValue(o.Start);
             var options = new RestoreOptions(plan.Backup.Id, target, plan.Timeline, parse.GetValue(o.PgData)!, tablespaces, parse.GetValue(o.Port),
-                parse.GetValue(o.Delta), parse.GetValue(o.RestoreCommand) ?? WalFetchInvocation.RestoreCommand(policy.SourceFile, ServerUser(parse, o)),
-                WalDuringRecovery: start, ServerUser: ServerUser(parse, o));
+                parse.GetValue(o.Delta), parse.GetValue(o.RestoreCommand) ?? WalFetchInvocation.RestoreCommand(policy.SourceFile, ServerUser.Of(parse, o.OsUser)),
+                WalDuringRecovery: start, ServerUser: ServerUser.Of(parse, o.OsUser));
             // Check for binaries before writing anything: a missing PostgreSQL must not cost a whole restore.
             var pgBin = start ? RecoveredServer.FindBinaries(parse.GetValue(o.PgBin), plan.Backup.ServerVersionNum / 10000) : null;
             var result = await TransferProgress.RunAsync("restore", log, progress => new RestoreRun(policy, log, progress).RunAsync(options, token, plan));
             RestorePlanOutput.WriteSummary(result);
             if (pgBin is null) return 0;
-            return await RecoveryReport.StartAndReportAsync(result, pgBin, options, ServerUser(parse, o), parse.GetValue(o.StopAfter), log, token);
+            return await RecoveryReport.StartAndReportAsync(result, pgBin, options, ServerUser.Of(parse, o.OsUser), parse.GetValue(o.StopAfter), log, token);
         }, ct));
         return command;
-    }
-
-    /// <summary>PostgreSQL refuses to run as root: as root, the restored server runs as --os-user (default postgres).</summary>
-    private static string? ServerUser(ParseResult parse, RestoreCommandOptions o)
-    {
-        var osUser = parse.GetValue(o.OsUser);
-        if (Environment.UserName == "root") return osUser ?? "postgres";
-        return osUser is null ? null : throw new UsageException("--os-user only works when pgbackup runs as root");
     }
 }

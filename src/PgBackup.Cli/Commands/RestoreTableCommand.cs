@@ -45,8 +45,7 @@ internal static class RestoreTableCommand
                 throw new UsageException("give --into CONNINFO (load into the live database) or --to-file FILE (write a dump), one of them");
             var names = parse.GetValue(tables)!.Select(TableName.Parse).ToList();
             var pattern = parse.GetValue(asPattern) is { } p ? TableName.ParsePattern(p, names.Count) : null;
-            var serverUser = Environment.UserName == "root" ? parse.GetValue(osUser) ?? "postgres"
-                : parse.GetValue(osUser) is null ? null : throw new UsageException("--os-user only works when pgbackup runs as root");
+            var serverUser = ServerUser.Of(parse, osUser);
             if (parse.GetValue(replace) && parse.GetValue(into) is null)
                 throw new UsageException("--replace only applies to --into (a dump file replaces nothing)");
             var options = new TableRestoreOptions(target, parse.GetValue(database)!, names, pattern, parse.GetValue(replace), parse.GetValue(withDependents), parse.GetValue(into), parse.GetValue(toFile),

@@ -11,7 +11,7 @@ namespace PgBackup.TableRecovery;
 /// connection string may name only the role. Its password comes from ~/.pgpass or PGPASSWORD,
 /// never from the command line, where every user of the host would read it.
 /// </summary>
-internal sealed class LiveDatabase
+internal sealed partial class LiveDatabase
 {
     private readonly string _psql;
     private readonly string _connection;
@@ -19,7 +19,7 @@ internal sealed class LiveDatabase
 
     public LiveDatabase(string pgBin, string connection, string database, string? leaderHost, int? leaderPort)
     {
-        if (connection.Contains("password", StringComparison.OrdinalIgnoreCase) || UriHasPassword(connection))
+        if (PasswordKeyword().IsMatch(connection) || UriHasPassword(connection))
             throw new UsageException("--into must not carry a password (it would show in the process list); put it in ~/.pgpass or PGPASSWORD");
         _psql = Path.Combine(pgBin, "psql");
         _connection = connection;
@@ -69,6 +69,10 @@ internal sealed class LiveDatabase
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     private static string LastLine(string output) => output.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
+
+    /// <summary>libpq's password keyword, as a key=value pair or a URI query parameter (not a name that merely contains the word).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"(^|[\s?&])password\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex PasswordKeyword();
 
     private static bool UriHasPassword(string connection) =>
         Uri.TryCreate(connection, UriKind.Absolute, out var uri) && uri.Scheme is "postgresql" or "postgres" && uri.UserInfo.Contains(':', StringComparison.Ordinal);

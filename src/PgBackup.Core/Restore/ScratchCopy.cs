@@ -81,6 +81,10 @@ internal sealed class ScratchCopy
             {
                 continue; // its run is alive and holds the lock
             }
+            catch (UnauthorizedAccessException)
+            {
+                continue; // another user's: not ours to judge
+            }
             var abandoned = new ScratchCopy(dir, 0, null);
             log.LogWarning("Removing {Scratch}, left by a run that was killed", dir);
             try

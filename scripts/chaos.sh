@@ -967,7 +967,7 @@ faults themselves (baseline verify, restores across a whole phase); their violat
 
 Limits of the suite: kill moments are fractions of a calibrated clean run on a loaded 2-core machine,
 so a late moment may land after the operation finished (the row then says so); the two restores of
-one backup run in parallel; "restores exactly" means every pgbench account and the expected marker
+one backup run in parallel; \"restores exactly\" means every pgbench account and the expected marker
 row are there, not a byte-for-byte comparison; the archive faults' restores are the phase's check row;
 empty backup directories left in a local repository are reported as a note, not as debris; S3 debris
 is judged by \`list --all\` only; \`drill\` picks its own port (outside 15750-15799).
